@@ -1,0 +1,61 @@
+"""
+nanoGPT-style configuration, made strict. A script declares its settings as plain module
+globals, then calls
+
+    config = configure(globals(), sys.argv[1:])
+
+Arguments are config files (python files that assign settings) and --key=value overrides,
+applied in order. A key the script does not declare, or a value of the wrong type, is an
+error that names it: a typo never silently creates a new setting.
+"""
+
+import ast
+from pathlib import Path
+
+
+class ConfigError(SystemExit):
+    pass
+
+
+def _check(defaults, key, value, origin):
+    if key not in defaults:
+        close = [k for k in defaults if k.startswith(key[:3])]
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ConfigError(f"config: unknown setting {key!r} in {origin}{hint}")
+    want = type(defaults[key])
+    if want is float and type(value) is int:
+        value = float(value)
+    if type(value) is not want:
+        raise ConfigError(f"config: {key} must be {want.__name__}, got {value!r} ({type(value).__name__}) in {origin}")
+    return value
+
+
+def configure(g, argv):
+    """Apply config files and --key=value overrides to the settings in namespace g (the
+    script's globals). Returns the resolved settings as a dict."""
+    defaults = {k: v for k, v in g.items()
+                if not k.startswith("_") and isinstance(v, (int, float, bool, str))}
+    for arg in argv:
+        if not arg.startswith("--"):
+            path = Path(arg)
+            if not path.exists():
+                raise ConfigError(f"config: no config file {arg}")
+            scope = {}
+            exec(path.read_text(), {}, scope)
+            for k, v in scope.items():
+                if not k.startswith("_"):
+                    g[k] = _check(defaults, k, v, arg)
+        else:
+            if "=" not in arg:
+                raise ConfigError(f"config: {arg} needs a value: {arg}=VALUE")
+            key, val = arg[2:].split("=", 1)
+            try:
+                value = ast.literal_eval(val)
+            except (SyntaxError, ValueError):
+                value = val  # a bare string
+            if key in defaults and isinstance(defaults[key], str):
+                value = val
+            if key in defaults and isinstance(defaults[key], bool) and val in ("true", "false"):
+                value = val == "true"
+            g[key] = _check(defaults, key, value, arg)
+    return {k: g[k] for k in defaults}

@@ -1,0 +1,708 @@
+"""
+The laws of the study, fitted from run directories that probe.py has measured.
+
+1. Onset law (Hernandez-Garcia et al. 2026). Per (schedule, fine-tuning mode) group,
+       log onset = log a + alpha * log N            (N = non-embedding parameters)
+   with a Huber loss on the log residuals (default delta 0.1, i.e. about 10% in onset: onsets
+   live on a grid of log-spaced checkpoints, so one run off by a checkpoint should pull the
+   line less than a squared loss lets it). The minimum is found by iteratively reweighted
+   least squares from a grid of --starts x --starts starts, as Besiroglu et al. (2024) refit
+   Chinchilla; this problem is convex, so the spread of the optima over the starts is
+   reported as a convergence check. Ordinary least squares is reported alongside.
+   The point fit uses each run's onset_tokens from onset.json.
+   Censored runs (no onset seen by their last checkpoint) are not fitted; they are listed,
+   drawn as lower bounds and checked against the line (consistent if the predicted onset is
+   at or beyond the run's last checkpoint).
+   Uncertainty: a bootstrap over the independent units. Runs are resampled with replacement
+   within each model size (every size stays present), then the probe seeds of each drawn
+   run; its onset is the median of the drawn seed onsets (a seed without onset counts as
+   +inf, and an infinite median makes the run censored in that replicate). Percentile 95%
+   intervals for alpha, log a, onsets predicted at large N and the difference in alpha
+   between schedules. Replicates start from the full-data fit. Verdict: sublinear if the
+   alpha interval lies below 1, superlinear if above, inconclusive otherwise.
+   Leave-one-size-out refits with >= 3 sizes.
+
+2. Forgetting law (Kalajdzievski 2024). From every best-lr probe record of a trained
+   checkpoint: forgetting F at fine-tuning step S = mean over training languages of the rise
+   of their validation loss since step 0; P = trainable parameters. Fit
+       F = A * (P^a * S)^b + E        (A = exp(log A) > 0, b = exp(log b) > 0)
+   with a Huber loss by Levenberg-Marquardt from a grid of (a, b) starts; with one distinct P
+   the law is F = A * S^b + E. Same bootstrap (runs within sizes, then seeds). Also the
+   linear relation of final forgetting to final learning (zero-shot minus final probe loss).
+   Records of the step-0 checkpoint are left out (an untrained model has nothing to forget).
+
+Usage:
+    python fit.py out/run_a out/run_b ... --out out/fit
+        [--bootstrap 1000] [--seed 0] [--huber-delta 0.1] [--forget-huber-delta 0.02] [--starts 5]
+Directories without onset.json are skipped with a warning. Writes summary.json, report.md,
+onset_vs_size.png, probe_curves.png and forgetting.png into --out.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import matplotlib
+import numpy as np
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+CONFIG_KEYS = ("schedule", "corpus", "vocab_hash", "seed", "n_nonembed", "model")
+PREDICT_N = (1e9, 7e9, 70e9)
+MIN_BOOT = 10  # with fewer valid bootstrap replicates no interval is reported
+
+
+def fail(message):
+    raise SystemExit(f"fit.py: {message}")
+
+
+def warn(message, warnings):
+    print(f"fit.py: warning: {message}", file=sys.stderr)
+    warnings.append(message)
+
+
+# ----------------------------------------------------------------------------- loading
+
+@dataclass
+class Onset:
+    tokens: float | None      # None when censored
+    last_tokens: float
+    seed_onsets: np.ndarray   # one per probe seed; inf where that seed saw no onset
+    interval: list | None
+
+
+@dataclass
+class Run:
+    name: str
+    path: str
+    config: dict
+    onsets: dict              # mode name -> Onset
+    records: list             # probe.jsonl records with best_lr == true
+
+    @property
+    def n(self):
+        return float(self.config["n_nonembed"])
+
+
+def _read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        fail(f"{path} is missing; every run directory needs it (rerun train.py/probe.py)")
+    except json.JSONDecodeError as e:
+        fail(f"{path} is not valid JSON ({e}); it may be half-written, rerun the script that wrote it")
+
+
+def _parse_onset(entry, where):
+    censored = bool(entry.get("censored")) or entry.get("onset_tokens") is None
+    tokens = None if censored else float(entry["onset_tokens"])
+    seeds = [np.inf if v is None else float(v) for v in (entry.get("seed_onsets") or {}).values()]
+    seeds = seeds or [np.inf if censored else tokens]
+    if (tokens is not None and tokens <= 0) or min(seeds) <= 0:
+        fail(f"{where} has a non-positive onset ({tokens}, seeds {seeds}); an onset is a token "
+             "count > 0, check probe.py's output for this run and rerun it")
+    if "last_tokens" not in entry:
+        fail(f"{where} lacks last_tokens; rerun probe.py for this run")
+    return Onset(tokens, float(entry["last_tokens"]), np.array(seeds), entry.get("interval"))
+
+
+def _read_probe(path):
+    records = []
+    with open(path) as f:
+        for i, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                fail(f"{path} line {i} is not valid JSON; rerun probe.py for this run")
+            if record.get("best_lr"):
+                records.append(record)
+    return records
+
+
+def load_runs(dirs, warnings=None):
+    """Runs from directories written by train.py and probe.py; refuses mixed corpora or vocabularies."""
+    warnings = [] if warnings is None else warnings
+    runs, unprobed = [], []
+    for d in dirs:
+        if not os.path.isfile(os.path.join(d, "onset.json")):
+            warn(f"{d} has no onset.json, skipped (run probe.py on it first)", warnings)
+            continue
+        config = _read_json(os.path.join(d, "config.json"))
+        missing = [k for k in CONFIG_KEYS if k not in config]
+        if missing:
+            fail(f"{d}/config.json lacks {', '.join(missing)}; rerun train.py to write a full config")
+        onset = _read_json(os.path.join(d, "onset.json"))
+        name = onset.get("run") or os.path.basename(os.path.normpath(d))
+        by_mode = onset.get("onsets_by_mode") or {onset.get("mode", "full"): onset}
+        onsets = {m: _parse_onset(e, f"run {name} mode {m}") for m, e in by_mode.items()}
+        if float(config["n_nonembed"]) <= 0:
+            fail(f"{d}/config.json has n_nonembed {config['n_nonembed']}; it must be > 0")
+        probe = os.path.join(d, "probe.jsonl")
+        has_probe = os.path.isfile(probe)
+        if not has_probe:
+            unprobed.append(name)
+        runs.append(Run(name, d, config, onsets, _read_probe(probe) if has_probe else []))
+    if not runs:
+        fail(f"no run directories with onset.json found among {list(dirs)}; pass the run "
+             "directories written by train.py and probe.py, e.g. out/*")
+    for key, what in (("corpus", "corpora"), ("vocab_hash", "vocabularies")):
+        values = sorted({str(r.config[key]) for r in runs})
+        if len(values) > 1:
+            fail(f"runs mix {what} ({key}: {', '.join(values)}); onsets are comparable only on one "
+                 "corpus and vocabulary, fit each set of runs separately")
+    if unprobed:
+        warn(f"{len(unprobed)} run(s) have no probe.jsonl and give no probe curves or forgetting: "
+             f"{', '.join(unprobed)}", warnings)
+    return runs
+
+
+# ----------------------------------------------------------------------------- robust fits
+
+def huber_loss(r, delta, w):
+    a = np.abs(r)
+    with np.errstate(invalid="ignore"):  # delta = inf makes the unused branch inf - inf
+        return (w * np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))).sum(-1)
+
+
+def _irls_weights(r, delta, w):
+    # psi(r) / r for the Huber loss; 1 inside delta, so delta = inf gives least squares
+    return w * np.minimum(1.0, delta / np.maximum(np.abs(r), 1e-300))
+
+
+def huber_line(x, y, w, delta, start, iters=500, tol=1e-12):
+    """Huber regression y ~ c + m x by IRLS, batched over the leading axes of y, w and start.
+
+    x: (n,); y, w: (..., n) (w = 0 drops a point); start: (..., 2) as (c, m).
+    Returns (params (..., 2), loss (...)); NaN where the weighted x has < 2 distinct values.
+    """
+    batch = np.broadcast_shapes(np.shape(start)[:-1], np.shape(y)[:-1])
+    params = np.array(np.broadcast_to(start, batch + (2,)), float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for _ in range(iters):
+            omega = _irls_weights(y - params[..., :1] - params[..., 1:] * x, delta, w)
+            s0, s1, s2 = omega.sum(-1), (omega * x).sum(-1), (omega * x * x).sum(-1)
+            t0, t1 = (omega * y).sum(-1), (omega * x * y).sum(-1)
+            det = s0 * s2 - s1 * s1
+            slope = np.where(det > 1e-9 * s0 * s2, (s0 * t1 - s1 * t0) / det, np.nan)
+            new = np.stack([(t0 - slope * s1) / s0, slope], -1)
+            change = np.abs(new - params)
+            params = new
+            if np.max(change, where=np.isfinite(change), initial=0.0) < tol:
+                break
+        loss = huber_loss(y - params[..., :1] - params[..., 1:] * x, delta, w)
+    return params, loss
+
+
+def fit_power_law(logN, logy, delta=0.1, starts=5):
+    """Fit log y = log a + alpha log N (Huber, grid of starts x starts) and by least squares."""
+    x, y = np.asarray(logN, float), np.asarray(logy, float)
+    if np.unique(x).size < 2:
+        raise ValueError("a power law needs points at 2 distinct sizes or more")
+    alpha0, offset = np.meshgrid(np.linspace(0.0, 2.0, starts), np.linspace(-3.0, 3.0, starts))
+    grid = np.stack([np.median(y) - alpha0 * np.median(x) + offset, alpha0], -1).reshape(-1, 2)
+    params, loss = huber_line(x, y, np.ones_like(y), delta, grid)
+    best = int(np.nanargmin(loss))
+    ols, _ = huber_line(x, y, np.ones_like(y), np.inf, grid[0])
+    return {"log_a": float(params[best, 0]), "alpha": float(params[best, 1]), "loss": float(loss[best]),
+            "log_a_ols": float(ols[0]), "alpha_ols": float(ols[1]),
+            "start_spread": float(np.nanmax(np.abs(params[:, 1] - params[best, 1])))}
+
+
+def forgetting_law(params, P, S):
+    """F = A * (P^a * S)^b + E, evaluated in logs."""
+    z = np.log(params["A"]) + params["b"] * (params["a"] * np.log(P) + np.log(S))
+    return np.exp(z) + params["E"]
+
+
+def _lm_huber(theta, free, resid_jac, w, delta, iters=300):
+    """Levenberg-Marquardt on the Huber loss: IRLS-weighted Gauss-Newton steps, damped until the loss falls."""
+    r, J = resid_jac(theta)
+    loss, lam = huber_loss(r, delta, w), 1e-3
+    for _ in range(iters):
+        omega = _irls_weights(r, delta, w)
+        Jf = J[:, free]
+        H, g = Jf.T @ (omega[:, None] * Jf), Jf.T @ (omega * r)
+        while lam < 1e12:
+            trial = theta.copy()
+            trial[free] -= np.linalg.solve(H + lam * np.diag(np.diag(H) + 1e-12), g)
+            with np.errstate(over="ignore", invalid="ignore"):  # a wild trial may overflow
+                r_t, J_t = resid_jac(trial)
+                loss_t = huber_loss(r_t, delta, w)
+            if loss_t < loss:  # False for nan, so such a trial is rejected
+                break
+            lam *= 4
+        else:
+            break  # no damping makes progress: at a minimum
+        done = loss - loss_t <= 1e-12 * loss
+        theta, r, J, loss, lam = trial, r_t, J_t, loss_t, max(lam / 3, 1e-12)
+        if done:
+            break
+    return theta, loss
+
+
+def fit_forgetting(P, S, F, delta=0.02, starts=5, weights=None, start=None):
+    """Fit F = A (P^a S)^b + E (or A S^b + E with one distinct P) with a Huber loss.
+
+    Starts from a grid of (a, b), with A and E by least squares for each; `start` (a previous
+    result) replaces the grid, as in the bootstrap. Returns dict A, a, b, E, loss, form.
+    """
+    P, S, F = (np.asarray(v, float) for v in (P, S, F))
+    w = np.ones_like(F) if weights is None else np.asarray(weights, float)
+    # Logs are centred so that log A is not tied to b through the large mean of log(P^a S).
+    mlp, mls = np.log(P).mean(), np.log(S).mean()
+    lp, ls = np.log(P) - mlp, np.log(S) - mls
+    fit_a = np.unique(P).size > 1
+    free = np.array([True, fit_a, True, True])
+
+    def resid_jac(theta):  # theta = (centred log A, a, log b, E)
+        b = np.exp(theta[2])
+        u = theta[1] * lp + ls
+        g = np.exp(np.clip(theta[0] + b * u, -700, 700))
+        return g + theta[3] - F, np.stack([g, g * b * lp, g * b * u, np.ones_like(g)], 1)
+
+    if start is not None:
+        a0 = start["a"] if fit_a else 0.0
+        logA_c = np.log(start["A"]) + start["b"] * (a0 * mlp + mls)
+        thetas = [np.array([logA_c, a0, np.log(start["b"]), start["E"]])]
+    else:
+        thetas = []
+        for a0 in (np.linspace(-1.0, 1.0, starts) if fit_a else [0.0]):
+            for b0 in np.geomspace(0.05, 2.0, starts):
+                (E0, A0), _ = huber_line(np.exp(b0 * (a0 * lp + ls)), F, w, np.inf, [0.0, 0.0])
+                thetas.append(np.array([np.log(max(A0, 1e-6)), a0, np.log(b0), E0]))
+    best = min((_lm_huber(t, free, resid_jac, w, delta) for t in thetas), key=lambda tl: tl[1])
+    (logA_c, a, logb, E), loss = best
+    b = np.exp(logb)
+    return {"A": float(np.exp(logA_c - b * (a * mlp + mls))), "a": float(a), "b": float(b), "E": float(E),
+            "loss": float(loss), "form": "A*(P^a*S)^b+E" if fit_a else "A*S^b+E"}
+
+
+# ----------------------------------------------------------------------------- bootstrap
+
+def resample_runs(sizes, rng):
+    """Run indices drawn with replacement within each model size; position i keeps size sizes[i]."""
+    sizes = np.asarray(sizes)
+    idx = np.arange(sizes.size)
+    for s in np.unique(sizes):
+        members = np.flatnonzero(sizes == s)
+        idx[members] = rng.choice(members, size=members.size)
+    return idx
+
+
+def interval(samples):
+    """95% percentile interval of the finite samples, or None when too few replicates succeeded."""
+    s = np.asarray(samples, float)
+    s = s[np.isfinite(s)]
+    return [float(np.percentile(s, 2.5)), float(np.percentile(s, 97.5))] if s.size >= MIN_BOOT else None
+
+
+def bootstrap_onset(logN, seed_onsets, delta, start, n_boot, rng):
+    """(n_boot, 2) replicate (log a, alpha); NaN rows where < 2 sizes kept an onset."""
+    y = np.empty((n_boot, len(logN)))
+    for b in range(n_boot):
+        for j, i in enumerate(resample_runs(logN, rng)):
+            seeds = seed_onsets[i]
+            y[b, j] = np.median(rng.choice(seeds, size=seeds.size))
+    seen = np.isfinite(y)
+    params, _ = huber_line(np.asarray(logN), np.log(np.where(seen, y, 1.0)), seen.astype(float), delta, start)
+    return params
+
+
+def verdict(ci):
+    if ci is None or ci[0] <= 1 <= ci[1]:
+        return "inconclusive"
+    return "sublinear" if ci[1] < 1 else "superlinear"
+
+
+# ----------------------------------------------------------------------------- onset law
+
+def fit_onset_group(schedule, mode, runs, delta, starts, n_boot, rng):
+    onsets = [r.onsets[mode] for r in runs]
+    N = np.array([r.n for r in runs])
+    seen = np.array([o.tokens is not None for o in onsets])
+    x, logy = np.log(N), np.log([o.tokens if o.tokens is not None else 1.0 for o in onsets])
+    fit = fit_power_law(x[seen], logy[seen], delta, starts)
+    seed_onsets = [o.seed_onsets for o in onsets]
+    boot = bootstrap_onset(x, seed_onsets, delta, [fit["log_a"], fit["alpha"]], n_boot, rng)
+    alpha_ci, log_a_ci = interval(boot[:, 1]), interval(boot[:, 0])
+
+    def predict(n):
+        return float(np.exp(fit["log_a"] + fit["alpha"] * np.log(n)))
+
+    loso = []
+    if np.unique(N[seen]).size >= 3:
+        for held in np.unique(N[seen]):
+            keep, out = seen & (N != held), seen & (N == held)
+            refit = fit_power_law(x[keep], logy[keep], delta, starts)
+            miss = np.mean(logy[out] - refit["log_a"] - refit["alpha"] * x[out])
+            loso.append({"held_out_N": held, "alpha": refit["alpha"], "log_a": refit["log_a"],
+                         "observed_over_predicted": float(np.exp(miss))})
+    predictions = []
+    for n in PREDICT_N:
+        ci = interval(boot[:, 0] + boot[:, 1] * np.log(n))
+        predictions.append({"N": n, "onset": predict(n), "ci": None if ci is None else np.exp(ci).tolist()})
+    # a censored run only bounds its onset from below: the line agrees if it predicts an onset beyond that bound
+    censored = [{"run": r.name, "N": r.n, "last_tokens": o.last_tokens, "predicted_onset": predict(r.n),
+                 "consistent": predict(r.n) >= o.last_tokens}
+                for r, o in zip(runs, onsets) if o.tokens is None]
+    return {"schedule": schedule, "mode": mode, "n_runs": len(runs), "n_fitted": int(seen.sum()),
+            "sizes": sorted(set(N[seen].tolist())), "alpha": fit["alpha"], "alpha_ci": alpha_ci,
+            "log_a": fit["log_a"], "log_a_ci": log_a_ci, "a": float(np.exp(fit["log_a"])),
+            "a_ci": None if log_a_ci is None else np.exp(log_a_ci).tolist(),
+            "alpha_ols": fit["alpha_ols"], "log_a_ols": fit["log_a_ols"], "start_spread": fit["start_spread"],
+            "verdict": verdict(alpha_ci), "n_boot_ok": int(np.isfinite(boot[:, 1]).sum()),
+            "loso": loso, "predictions": predictions, "censored": censored}, boot
+
+
+def _group_points(runs, mode):
+    return [{"run": r.name, "N": r.n, "onset": o.tokens, "censored": o.tokens is None,
+             "last_tokens": o.last_tokens, "interval": o.interval} for r, o in ((r, r.onsets[mode]) for r in runs)]
+
+
+def fit_onset_law(runs, delta, starts, n_boot, rng, warnings):
+    """Fit every (schedule, mode) group with onsets at >= 2 sizes; returns (summary, replicates by group)."""
+    groups = {}
+    for r in runs:
+        for mode in r.onsets:
+            groups.setdefault((r.config["schedule"], mode), []).append(r)
+    fitted, skipped, boots = [], [], {}
+    for (schedule, mode), members in sorted(groups.items()):
+        sizes = sorted({r.n for r in members if r.onsets[mode].tokens is not None})
+        if len(sizes) < 2:
+            skipped.append({"schedule": schedule, "mode": mode, "sizes_with_onset": sizes,
+                            "runs": _group_points(members, mode)})
+            continue
+        result, boots[schedule, mode] = fit_onset_group(schedule, mode, members, delta, starts, n_boot, rng)
+        result["runs"] = _group_points(members, mode)
+        counts = np.unique([r.n for r in members], return_counts=True)
+        result["single_run_sizes"] = counts[0][counts[1] == 1].tolist()
+        if result["single_run_sizes"]:
+            warn(f"group {schedule}/{mode}: {len(result['single_run_sizes'])} size(s) have a single run, where the "
+                 "bootstrap resamples probe seeds only and misses run-to-run variation", warnings)
+        fitted.append(result)
+    if not fitted:
+        found = "; ".join(f"{g['schedule']}/{g['mode']}: {g['sizes_with_onset']}" for g in skipped)
+        fail(f"fewer than 2 distinct model sizes with an onset in every (schedule, mode) group ({found}); "
+             "a power law in N needs onsets at 2 sizes or more, add runs of another size or train longer")
+    for g in skipped:
+        warn(f"group {g['schedule']}/{g['mode']} skipped: onsets at {len(g['sizes_with_onset'])} model "
+             "size(s), a fit needs 2 or more", warnings)
+    by_key = {(g["schedule"], g["mode"]): g for g in fitted}
+    comparisons = []
+    for mode in sorted({m for _, m in boots}):
+        if ("continual", mode) in boots and ("stationary", mode) in boots:
+            ci = interval(boots["continual", mode][:, 1] - boots["stationary", mode][:, 1])
+            a_c, a_s = by_key["continual", mode]["alpha"], by_key["stationary", mode]["alpha"]
+            comparisons.append({"mode": mode, "alpha_continual": a_c, "alpha_stationary": a_s,
+                                "diff": a_c - a_s, "diff_ci": ci,
+                                "excludes_zero": ci is not None and (ci[0] > 0 or ci[1] < 0)})
+    return {"groups": fitted, "skipped": skipped, "schedule_comparison": comparisons}, boots
+
+
+# ----------------------------------------------------------------------------- forgetting law
+
+def forgetting_points(runs):
+    """(P, S, F) points from best-lr records of trained checkpoints, and per-record final values.
+
+    Records of the step-0 checkpoint are left out: at initialisation nothing has been learnt,
+    so the rise of the training languages' loss there is not forgetting.
+    """
+    pts, recs = [], []
+    for ri, r in enumerate(runs):
+        for rec in r.records:
+            if rec["ckpt_step"] == 0 or not rec.get("forget"):
+                continue
+            steps = np.asarray(rec["eval_steps"], float)
+            rise = np.mean([np.asarray(v, float) - v[0] for v in rec["forget"].values()], axis=0)
+            k = len(recs)
+            pts += [(rec["trainable_params"], s, f, k) for s, f in zip(steps[1:], rise[1:]) if s > 0]
+            recs.append((ri, rec["seed"], r.n, rec["curve"][0] - rec["curve"][-1], rise[-1]))
+    if not pts:
+        return None
+    P, S, F, rec_of_pt = (np.array(c) for c in zip(*pts))
+    run_of, seed_of, size_of, learn, final = (np.array(c) for c in zip(*recs))
+    return {"P": P, "S": S, "F": F, "rec_of_pt": rec_of_pt.astype(int), "run_of": run_of.astype(int),
+            "seed_of": seed_of, "size_of_run": {int(i): n for i, n in zip(run_of, size_of)},
+            "learn": learn, "final": final}
+
+
+def _replicate_weights(d, rng):
+    """Per-record multiplicity in one replicate: runs within sizes, then probe seeds within each run."""
+    run_ids = np.array(sorted(d["size_of_run"]))
+    w = np.zeros(d["run_of"].size)
+    for i in run_ids[resample_runs([d["size_of_run"][i] for i in run_ids], rng)]:
+        in_run = d["run_of"] == i
+        seeds = np.unique(d["seed_of"][in_run])
+        for s in rng.choice(seeds, size=seeds.size):
+            w[in_run & (d["seed_of"] == s)] += 1
+    return w
+
+
+def fit_forgetting_law(runs, delta, starts, n_boot, rng, warnings):
+    d = forgetting_points(runs)
+    if d is None or np.unique(d["S"]).size < 2 or d["F"].size < 5:
+        warn("forgetting law skipped: too few probe records with forgetting curves", warnings)
+        return {"skipped": "too few probe records with forgetting curves"}, None
+    fit = fit_forgetting(d["P"], d["S"], d["F"], delta, starts)
+    names = ("A", "a", "b", "E")
+    reps, slopes = [], []
+    for _ in range(n_boot):
+        w = _replicate_weights(d, rng)
+        rep = fit_forgetting(d["P"], d["S"], d["F"], delta, weights=w[d["rec_of_pt"]], start=fit)
+        reps.append([rep[k] for k in names])
+        slopes.append(huber_line(d["learn"], d["final"], w, np.inf, [0.0, 0.0])[0][1])
+    reps = np.array(reps).reshape(-1, 4)
+    (d0, c), _ = huber_line(d["learn"], d["final"], np.ones_like(d["final"]), np.inf, [0.0, 0.0])
+    resid = d["final"] - d0 - c * d["learn"]
+    r2 = 1.0 - resid.var() / d["final"].var() if d["final"].var() > 0 else float("nan")
+    distinct_P = sorted(set(d["P"].tolist()))
+    result = {"form": fit["form"], "params": {k: fit[k] for k in names},
+              "ci": {k: interval(reps[:, i]) for i, k in enumerate(names)},
+              "huber_delta": delta, "n_points": int(d["F"].size), "n_records": int(d["final"].size),
+              "n_runs": len(d["size_of_run"]), "distinct_P": distinct_P,
+              "linear": {"c": float(c), "d": float(d0), "r2": float(r2), "c_ci": interval(slopes)}}
+    if len(distinct_P) == 1:
+        result["note"] = "only one distinct P: fitted F = A*S^b + E (a is not identifiable, reported as 0)"
+    return result, d
+
+
+# ----------------------------------------------------------------------------- figures
+
+COLOURS = {"continual": "C0", "stationary": "C1"}
+STYLES = {"continual": "-", "stationary": "--"}
+
+
+def plot_onsets(path, onset, boots):
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    groups = onset["groups"] + onset["skipped"]
+    modes = sorted({g["mode"] for g in groups})
+    for g in groups:
+        colour, k = COLOURS.get(g["schedule"], "C2"), modes.index(g["mode"])
+        label = f"{g['schedule']} / {g['mode']}"
+        seen = [p for p in g["runs"] if not p["censored"]]
+        if seen:
+            errs = np.array([[p["onset"] - p["interval"][0], p["interval"][1] - p["onset"]]
+                             if p["interval"] else [0.0, 0.0] for p in seen]).T
+            ax.errorbar([p["N"] for p in seen], [p["onset"] for p in seen], yerr=np.clip(errs, 0, None),
+                        fmt="osDvP*"[k % 6], color=colour, alpha=0.8, capsize=2, label=label)
+        cens = [p for p in g["runs"] if p["censored"]]
+        if cens:
+            ax.scatter([p["N"] for p in cens], [p["last_tokens"] for p in cens], marker="^", s=60,
+                       facecolors="none", edgecolors=colour, label=f"{label}: censored, onset > last tokens")
+        if (g["schedule"], g["mode"]) in boots:
+            grid = np.geomspace(min(g["sizes"]) / 1.5, max(g["sizes"]) * 1.5, 60)
+            ax.plot(grid, np.exp(g["log_a"] + g["alpha"] * np.log(grid)), ["-", "--", ":", "-."][k % 4],
+                    color=colour, label=f"{label} fit: alpha = {g['alpha']:.2f}")
+            boot = boots[g["schedule"], g["mode"]]
+            boot = boot[np.isfinite(boot[:, 1])]
+            if len(boot) >= MIN_BOOT:
+                logs = boot[:, :1] + boot[:, 1:] * np.log(grid)
+                lo, hi = np.exp(np.percentile(logs, [2.5, 97.5], axis=0))
+                ax.fill_between(grid, lo, hi, color=colour, alpha=0.15)
+    ax.set(xscale="log", yscale="log", xlabel="non-embedding parameters N", ylabel="onset (training tokens)",
+           title="Onset of plasticity loss vs model size (band: 95% bootstrap)")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    save_figure(fig, path)
+
+
+def plot_probe_curves(path, runs, metric="final"):
+    modes = sorted({rec["mode_name"] for r in runs for rec in r.records}) or ["(none)"]
+    fig, axes = plt.subplots(1, len(modes), figsize=(6 * len(modes), 4.5), squeeze=False)
+    sizes = [r.n for r in runs if r.records] or [r.n for r in runs]
+    norm = matplotlib.colors.LogNorm(min(sizes), max(sizes) * 1.0001)  # the factor avoids vmin == vmax
+    for ax, mode in zip(axes[0], modes):
+        for r in runs:
+            by_tokens = {}
+            for rec in r.records:
+                if rec["mode_name"] == mode:
+                    by_tokens.setdefault(rec["tokens"], []).append(rec[metric])
+            if not by_tokens:
+                continue
+            colour = plt.cm.viridis(norm(r.n))
+            if 0 in by_tokens:  # the step-0 checkpoint cannot sit on a log axis: draw it as a reference line
+                ax.axhline(np.mean(by_tokens.pop(0)), color=colour, ls=":", lw=0.8)
+            t = np.array(sorted(by_tokens))
+            mean = np.array([np.mean(by_tokens[k]) for k in t])
+            std = np.array([np.std(by_tokens[k]) for k in t])
+            ax.plot(t, mean, STYLES.get(r.config["schedule"], "-."), color=colour, marker=".")
+            ax.fill_between(t, mean - std, mean + std, color=colour, alpha=0.2)
+        ax.set(xscale="log", xlabel="training tokens of the checkpoint", ylabel=f"probe loss ({metric})",
+               title=f"fine-tuning mode {mode}")
+    axes[0, 0].legend(handles=[matplotlib.lines.Line2D([], [], color="grey", ls=ls, label=schedule)
+                               for schedule, ls in STYLES.items()], fontsize=7)
+    fig.suptitle("Probe loss per run: mean ± sd over probe seeds; dotted: the step-0 (from scratch) checkpoint")
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=axes[0].tolist(), label="N")
+    save_figure(fig, path)
+
+
+def plot_forgetting(path, result, d):
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    if d is None:
+        left.text(0.5, 0.5, "no forgetting data", ha="center")
+    else:
+        params = result["params"]
+        for i, P in enumerate(result["distinct_P"]):
+            at = d["P"] == P
+            steps = np.unique(d["S"][at])
+            left.plot(steps, [d["F"][at & (d["S"] == s)].mean() for s in steps], "o", color=f"C{i}",
+                      label=f"P = {P:.3g}")
+            left.plot(steps, forgetting_law(params, P, steps), color=f"C{i}")
+        left.set(xscale="log", xlabel="fine-tuning step S", ylabel="forgetting F (nats)",
+                 title=f"F = {result['form']}: b = {params['b']:.3g}, a = {params['a']:.3g}")
+        left.legend(fontsize=7)
+        lin = result["linear"]
+        right.plot(d["learn"], d["final"], ".", alpha=0.4)
+        xs = np.linspace(d["learn"].min(), d["learn"].max(), 2)
+        right.plot(xs, lin["c"] * xs + lin["d"], "k")
+        right.set(xlabel="final learning (zero-shot - final probe loss)", ylabel="final forgetting",
+                  title=f"F = {lin['c']:.3g} learn + {lin['d']:.3g}, R² = {lin['r2']:.2f}")
+    save_figure(fig, path)
+
+
+# ----------------------------------------------------------------------------- output
+
+def save_figure(fig, path):
+    tmp = path + ".tmp"
+    fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def write_atomic(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
+def _jsonable(v):
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (float, np.floating)):
+        return float(v) if np.isfinite(v) else None  # strict JSON has no NaN or inf
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _f(v):
+    return "–" if v is None else f"{v:.3g}"
+
+
+def _ci(ci):
+    return "–" if ci is None else f"[{ci[0]:.3g}, {ci[1]:.3g}]"
+
+
+def write_report(s):
+    o = s["onset"]
+    lines = [f"# Fit report\n\n{len(s['inputs'])} runs, corpus `{s['corpus']}`, vocab `{s['vocab_hash']}`; "
+             f"{s['options']['bootstrap']} bootstrap replicates, seed {s['options']['seed']}, "
+             f"Huber delta {s['options']['huber_delta']} (log onset).\n",
+             "## Onset law: onset = a N^alpha\n",
+             "| schedule | mode | runs (fitted/all) | sizes | alpha [95% CI] | alpha OLS | a [95% CI] "
+             "| verdict |",
+             "|---|---|---|---|---|---|---|---|"]
+    for g in o["groups"]:
+        lines.append(f"| {g['schedule']} | {g['mode']} | {g['n_fitted']}/{g['n_runs']} | {len(g['sizes'])} | "
+                     f"{g['alpha']:.3f} {_ci(g['alpha_ci'])} | {g['alpha_ols']:.3f} | "
+                     f"{_f(g['a'])} {_ci(g['a_ci'])} | **{g['verdict']}** |")
+    lines += ["\n### Predicted onsets (tokens)\n", "| schedule | mode | "
+              + " | ".join(f"N = {n:.0e}" for n in PREDICT_N) + " |", "|---|---|" + "---|" * len(PREDICT_N)]
+    for g in o["groups"]:
+        cells = " | ".join(f"{_f(p['onset'])} {_ci(p['ci'])}" for p in g["predictions"])
+        lines.append(f"| {g['schedule']} | {g['mode']} | {cells} |")
+    loso = [(g, x) for g in o["groups"] for x in g["loso"]]
+    if loso:
+        lines += ["\n### Leave one size out\n",
+                  "| schedule | mode | held-out N | alpha | observed / predicted onset |", "|---|---|---|---|---|"]
+        lines += [f"| {g['schedule']} | {g['mode']} | {_f(x['held_out_N'])} | {x['alpha']:.3f} | "
+                  f"{x['observed_over_predicted']:.3g} |" for g, x in loso]
+    cens = [(g, c) for g in o["groups"] for c in g["censored"]]
+    lines.append(f"\n### Censored runs (no onset seen): {len(cens)} in fitted groups")
+    if cens:
+        lines += ["", "| schedule | mode | run | N | last tokens | predicted onset | consistent |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {g['schedule']} | {g['mode']} | {c['run']} | {_f(c['N'])} | {_f(c['last_tokens'])} | "
+                  f"{_f(c['predicted_onset'])} | {'yes' if c['consistent'] else 'NO'} |" for g, c in cens]
+    if o["schedule_comparison"]:
+        lines += ["\n### Continual vs stationary\n",
+                  "| mode | alpha cont. | alpha stat. | difference [95% CI] | excludes 0 |", "|---|---|---|---|---|"]
+        lines += [f"| {c['mode']} | {c['alpha_continual']:.3f} | {c['alpha_stationary']:.3f} | {c['diff']:.3f} "
+                  f"{_ci(c['diff_ci'])} | {'yes' if c['excludes_zero'] else 'no'} |"
+                  for c in o["schedule_comparison"]]
+    f = s["forgetting"]
+    lines.append("\n## Forgetting law\n")
+    if "skipped" in f:
+        lines.append(f"Skipped: {f['skipped']}.")
+    else:
+        lines += [f"F = {f['form']} over {f['n_points']} points ({f['n_records']} records, {f['n_runs']} runs, "
+                  f"{len(f['distinct_P'])} distinct P), Huber delta {f['huber_delta']} nats. {f.get('note', '')}\n",
+                  "| parameter | value | 95% CI |", "|---|---|---|"]
+        lines += [f"| {k} | {_f(v)} | {_ci(f['ci'][k])} |" for k, v in f["params"].items()]
+        lin = f["linear"]
+        lines.append(f"\nFinal forgetting vs final learning: F = c * learn + d with c = {lin['c']:.3g} "
+                     f"{_ci(lin['c_ci'])}, d = {lin['d']:.3g}, R² = {lin['r2']:.3f}.")
+    if s["warnings"]:
+        lines += ["\n## Warnings\n"] + [f"- {w}" for w in s["warnings"]]
+    lines.append("\nFigures: `onset_vs_size.png`, `probe_curves.png`, `forgetting.png`.\n")
+    return "\n".join(lines)
+
+
+def _code_version():
+    try:
+        return subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("runs", nargs="*", help="run directories (out/<run>), e.g. out/*")
+    p.add_argument("--out", default="out/fit", help="directory for summary.json, report.md and figures")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates")
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    p.add_argument("--huber-delta", type=float, default=0.1, help="Huber delta on log onset residuals")
+    p.add_argument("--forget-huber-delta", type=float, default=0.02,
+                   help="Huber delta on forgetting residuals (nats)")
+    p.add_argument("--starts", type=int, default=5, help="grid of starts: this many values per parameter")
+    args = p.parse_args(argv)
+    if args.bootstrap < 0 or args.starts < 1 or args.huber_delta <= 0 or args.forget_huber_delta <= 0:
+        fail("--bootstrap must be >= 0, --starts >= 1 and the Huber deltas > 0")
+
+    warnings = []
+    runs = load_runs(args.runs, warnings)
+    rng = np.random.default_rng(args.seed)
+    onset, boots = fit_onset_law(runs, args.huber_delta, args.starts, args.bootstrap, rng, warnings)
+    forgetting, fdata = fit_forgetting_law(runs, args.forget_huber_delta, args.starts, args.bootstrap, rng,
+                                           warnings)
+    summary = {"inputs": [{"run": r.name, "dir": r.path, **{k: r.config[k] for k in CONFIG_KEYS}}
+                          for r in runs],
+               "corpus": runs[0].config["corpus"], "vocab_hash": runs[0].config["vocab_hash"],
+               "options": {"bootstrap": args.bootstrap, "seed": args.seed, "huber_delta": args.huber_delta,
+                           "forget_huber_delta": args.forget_huber_delta, "starts": args.starts},
+               "code_version": _code_version(), "onset": onset, "forgetting": forgetting, "warnings": warnings}
+
+    os.makedirs(args.out, exist_ok=True)
+    plot_onsets(os.path.join(args.out, "onset_vs_size.png"), onset, boots)
+    plot_probe_curves(os.path.join(args.out, "probe_curves.png"), runs)
+    plot_forgetting(os.path.join(args.out, "forgetting.png"), forgetting, fdata)
+    write_atomic(os.path.join(args.out, "report.md"), write_report(summary))
+    # summary.json last: its presence means the whole output was written
+    write_atomic(os.path.join(args.out, "summary.json"), json.dumps(_jsonable(summary), indent=2, allow_nan=False))
+    for g in onset["groups"]:
+        print(f"{g['schedule']}/{g['mode']}: alpha = {g['alpha']:.3f} {_ci(g['alpha_ci'])} -> {g['verdict']}")
+    print(f"wrote {args.out}/summary.json, report.md and 3 figures")
+    return summary
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,265 @@
+"""
+The GPT of the study: a GPT-2-style decoder-only transformer.
+
+- GPTConfig / GPT: pre-LayerNorm blocks, causal self-attention through
+  scaled_dot_product_attention, GELU MLP, learned positions, tied input/output
+  embeddings by default. forward(idx, targets=None) -> (logits, loss).
+- Parameter counts: total and non-embedding. The scaling laws of the study are
+  stated in non-embedding parameters N: everything except the token embedding,
+  the position embedding and (when untied) the output head, i.e. the parameters
+  that do not depend on the vocabulary or the context length. For L layers of
+  width d with biases, N = L * (12 d^2 + 13 d) + 2 d.
+- LADDER: named sizes by N, from CPU-sized micro models to the paper's 314M.
+  `python model.py --vocab 8192` prints it.
+- LoRA adapters (add_lora) and layer freezing (train_only_last) for the probe.
+- load_checkpoint: rebuild a model from a checkpoint file (weights only).
+"""
+
+import argparse
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn as nn
+from torch.nn import functional as F
+
+
+@dataclass
+class GPTConfig:
+    block_size: int = 128
+    vocab_size: int = 8192
+    n_layer: int = 2
+    n_head: int = 4
+    n_embd: int = 64
+    dropout: float = 0.0
+    bias: bool = True
+    tie_weights: bool = True
+
+
+# name -> (n_layer, n_head, n_embd); the name is the approximate non-embedding size.
+LADDER = {
+    "micro-25k": (2, 2, 32),
+    "micro-100k": (2, 4, 64),
+    "micro-400k": (5, 4, 80),
+    "micro-1m": (4, 4, 144),
+    "5m": (6, 4, 256),
+    "10m": (8, 5, 320),
+    "20m": (12, 6, 384),
+    "40m": (12, 8, 512),
+    "85m": (12, 12, 768),
+    "150m": (16, 14, 896),
+    "314m": (25, 16, 1024),
+}
+
+
+def preset(name, **overrides):
+    """GPTConfig for a ladder size; overrides (block_size, vocab_size, ...) pass through."""
+    if name not in LADDER:
+        raise ValueError(f"unknown model size {name!r}; choose one of {', '.join(LADDER)}")
+    n_layer, n_head, n_embd = LADDER[name]
+    return GPTConfig(n_layer=n_layer, n_head=n_head, n_embd=n_embd, **overrides)
+
+
+class LayerNorm(nn.Module):
+    """LayerNorm with an optional bias (PyTorch's has no bias=False before 2.1)."""
+
+    def __init__(self, ndim, bias):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(ndim))
+        self.bias = nn.Parameter(torch.zeros(ndim)) if bias else None
+
+    def forward(self, x):
+        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, 1e-5)
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        assert cfg.n_embd % cfg.n_head == 0, "n_embd must be a multiple of n_head"
+        self.c_attn = nn.Linear(cfg.n_embd, 3 * cfg.n_embd, bias=cfg.bias)
+        self.c_proj = nn.Linear(cfg.n_embd, cfg.n_embd, bias=cfg.bias)
+        self.resid_dropout = nn.Dropout(cfg.dropout)
+        self.n_head, self.dropout = cfg.n_head, cfg.dropout
+
+    def forward(self, x):
+        B, T, C = x.shape
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+        y = F.scaled_dot_product_attention(
+            q, k, v, dropout_p=self.dropout if self.training else 0.0, is_causal=True
+        )
+        y = y.transpose(1, 2).contiguous().view(B, T, C)
+        return self.resid_dropout(self.c_proj(y))
+
+
+class MLP(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.c_fc = nn.Linear(cfg.n_embd, 4 * cfg.n_embd, bias=cfg.bias)
+        self.c_proj = nn.Linear(4 * cfg.n_embd, cfg.n_embd, bias=cfg.bias)
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    def forward(self, x):
+        return self.dropout(self.c_proj(F.gelu(self.c_fc(x))))
+
+
+class Block(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.ln_1 = LayerNorm(cfg.n_embd, cfg.bias)
+        self.attn = CausalSelfAttention(cfg)
+        self.ln_2 = LayerNorm(cfg.n_embd, cfg.bias)
+        self.mlp = MLP(cfg)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class GPT(nn.Module):
+    def __init__(self, cfg: GPTConfig):
+        super().__init__()
+        self.config = cfg
+        self.transformer = nn.ModuleDict(
+            dict(
+                wte=nn.Embedding(cfg.vocab_size, cfg.n_embd),
+                wpe=nn.Embedding(cfg.block_size, cfg.n_embd),
+                drop=nn.Dropout(cfg.dropout),
+                h=nn.ModuleList([Block(cfg) for _ in range(cfg.n_layer)]),
+                ln_f=LayerNorm(cfg.n_embd, cfg.bias),
+            )
+        )
+        self.lm_head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
+        if cfg.tie_weights:
+            self.lm_head.weight = self.transformer.wte.weight
+        self.apply(self._init_weights)
+        # GPT-2: scale the residual projections by 1/sqrt(2 * n_layer)
+        for name, p in self.named_parameters():
+            if name.endswith("c_proj.weight"):
+                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * cfg.n_layer))
+
+    def _init_weights(self, module):
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+    def num_params(self, non_embedding=True):
+        """Total parameters (each tensor once), or the non-embedding count N."""
+        n = sum(p.numel() for p in self.parameters())
+        if non_embedding:
+            n -= self.transformer.wte.weight.numel() + self.transformer.wpe.weight.numel()
+            if not self.config.tie_weights:
+                n -= self.lm_head.weight.numel()
+        return n
+
+    def forward(self, idx, targets=None):
+        B, T = idx.shape
+        if T > self.config.block_size:
+            raise ValueError(f"sequence of {T} tokens is longer than block_size {self.config.block_size}")
+        pos = torch.arange(T, dtype=torch.long, device=idx.device)
+        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
+        for block in self.transformer.h:
+            x = block(x)
+        logits = self.lm_head(self.transformer.ln_f(x))
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1))
+        return logits, loss
+
+    def flops_per_token(self):
+        """Training FLOPs per token (forward + backward), as in the PaLM appendix."""
+        cfg = self.config
+        return 6 * self.num_params(non_embedding=False) + 12 * cfg.n_layer * cfg.n_embd * cfg.block_size
+
+    def optimizer(self, lr, weight_decay, betas, device_type):
+        """AdamW; weight decay on matrices only (not on biases, norms); fused on CUDA."""
+        params = [p for p in self.parameters() if p.requires_grad]
+        groups = [
+            {"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+        ]
+        return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=device_type == "cuda")
+
+
+# ----------------------------------------------------------------------------
+# Fine-tuning modes used by the probe: LoRA adapters and training only the last blocks.
+
+
+class LoRALinear(nn.Module):
+    """A frozen Linear plus a trainable low-rank update B @ A, scaled by alpha / rank.
+    B starts at zero, so the wrapped layer starts out computing exactly what it did."""
+
+    def __init__(self, base: nn.Linear, rank: int, alpha: float):
+        super().__init__()
+        self.base = base
+        self.lora_a = nn.Parameter(torch.empty(rank, base.in_features))
+        self.lora_b = nn.Parameter(torch.zeros(base.out_features, rank))
+        nn.init.kaiming_uniform_(self.lora_a, a=math.sqrt(5))
+        self.scale = alpha / rank
+
+    def forward(self, x):
+        return self.base(x) + (x @ self.lora_a.t() @ self.lora_b.t()) * self.scale
+
+
+def add_lora(model: GPT, rank: int, alpha: float = None):
+    """Freeze the model and wrap every attention and MLP matrix with a LoRA adapter.
+    Returns the number of trainable parameters."""
+    alpha = float(rank) if alpha is None else alpha
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for block in model.transformer.h:
+        for parent, name in ((block.attn, "c_attn"), (block.attn, "c_proj"), (block.mlp, "c_fc"), (block.mlp, "c_proj")):
+            base = getattr(parent, name)
+            lora = LoRALinear(base, rank, alpha).to(base.weight.device)
+            setattr(parent, name, lora)
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def train_only_last(model: GPT, k: int):
+    """Freeze everything but the last k blocks (and the final LayerNorm). Returns trainable count."""
+    if not 1 <= k <= model.config.n_layer:
+        raise ValueError(f"last-k fine-tuning needs 1 <= k <= n_layer={model.config.n_layer}, got {k}")
+    for p in model.parameters():
+        p.requires_grad_(False)
+    for module in list(model.transformer.h)[-k:] + [model.transformer.ln_f]:
+        for p in module.parameters():
+            p.requires_grad_(True)
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+# ----------------------------------------------------------------------------
+# Checkpoints: {"model_args": dict of GPTConfig, "model": state_dict of the plain module, ...}
+
+
+def checkpoint_dict(model: GPT):
+    return {"model_args": asdict(model.config), "model": model.state_dict()}
+
+
+def load_checkpoint(path, device="cpu"):
+    """Build a GPT from a checkpoint written by train.py. Only plain tensors and
+    containers are accepted (weights_only=True): a pickled object is refused."""
+    ckpt = torch.load(path, map_location=device, weights_only=True)
+    model = GPT(GPTConfig(**ckpt["model_args"]))
+    model.load_state_dict(ckpt["model"])
+    return model.to(device)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Print the size ladder.")
+    ap.add_argument("--vocab", type=int, default=8192, help="vocabulary size (8192 compact, 100277 full cl100k)")
+    ap.add_argument("--block_size", type=int, default=256)
+    args = ap.parse_args()
+    print(f"{'name':<12}{'layers':>7}{'heads':>6}{'width':>7}{'non-embedding':>16}{'total':>14}")
+    for name in LADDER:
+        cfg = preset(name, vocab_size=args.vocab, block_size=args.block_size)
+        with torch.device("meta"):  # count without allocating memory
+            m = GPT(cfg)
+        print(f"{name:<12}{cfg.n_layer:>7}{cfg.n_head:>6}{cfg.n_embd:>7}"
+              f"{m.num_params():>16,}{m.num_params(non_embedding=False):>14,}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""Tests of fit.py on synthetic run directories written in the format of probe.py."""
+
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import fit  # noqa: E402
+
+LAW = {"A": 0.05, "a": 0.3, "b": 0.4, "E": -0.02}  # true forgetting law of the synthetic probes
+SIZES = [1e4, 3e4, 1e5, 3e5, 1e6]
+
+
+def onset_entry(seed_onsets, last_tokens=1e8):
+    """onset.json fields from per-seed onsets (None = that seed saw no onset), as probe.py writes them."""
+    finite = sorted(v for v in seed_onsets if v is not None)
+    median = float(np.median([np.inf if v is None else v for v in seed_onsets]))
+    censored = not np.isfinite(median)
+    return {"onset_tokens": None if censored else median, "censored": censored, "last_tokens": last_tokens,
+            "interval": [finite[0], finite[-1]] if finite and not censored else None,
+            "seed_onsets": {str(i): v for i, v in enumerate(seed_onsets)}, "scratch_cross_tokens": None}
+
+
+def probe_records(N, onset, rng, n_seeds=3, modes=(("full", 1.0), ("lora4", 0.05))):
+    """best-lr probe records whose forgetting follows LAW, plus one non-best-lr record to be ignored."""
+    steps = [0, 10, 20, 40, 80, 160]
+    recs = []
+    for tokens in [0, 1e5, 1e6, 1e7]:
+        for seed in range(n_seeds):
+            for mode_name, p_frac in modes:
+                P = int(N * p_frac)
+                law = [0.0] + [fit.forgetting_law(LAW, P, s) for s in steps[1:]]
+                final = 4.9 + 0.1 * abs(np.log(max(tokens, 1.0) / (onset or 1e8))) / 10 + rng.normal(0, 0.02)
+                curve = list(np.linspace(5.6, final, len(steps)))
+                forget = {lang: [3.0 + f + (rng.normal(0, 0.002) if i else 0.0) for i, f in enumerate(law)]
+                          for lang in ("uk", "el")}
+                recs.append({"ckpt_step": int(tokens // 512), "tokens": tokens, "task_index": 0, "lang": "uk",
+                             "seed": seed, "mode": mode_name[:4], "mode_name": mode_name, "lr": 1e-3,
+                             "best_lr": True, "trainable_params": P, "n_nonembed": N, "probe_lang": "vi",
+                             "eval_steps": steps, "curve": curve, "zero_shot": curve[0], "final": curve[-1],
+                             "mean": float(np.mean(curve)), "forget": forget})
+    recs.append(dict(recs[-1], best_lr=False, lr=1.0, forget={"uk": [3.0] + [99.0] * 5}))
+    return recs
+
+
+def write_run(root, name, N, seed_onsets, *, schedule="continual", corpus="synthetic", vocab="v1",
+              by_mode=False, records=None, last_tokens=1e8, mode="full"):
+    d = root / name
+    d.mkdir()
+    config = {"schedule": schedule, "corpus": corpus, "vocab_hash": vocab, "seed": 0, "n_nonembed": N,
+              "model": f"m{N:g}"}
+    entry = onset_entry(seed_onsets, last_tokens)
+    onset = {"run": name, "metric": "final", "mode": mode, **entry}
+    if by_mode:  # lora4 onsets later by a constant factor, so both modes follow the same exponent
+        onset["onsets_by_mode"] = {"full": entry, "lora4": onset_entry(
+            [None if v is None else 2 * v for v in seed_onsets], last_tokens)}
+    (d / "config.json").write_text(json.dumps(config))
+    (d / "onset.json").write_text(json.dumps(onset))
+    if records is not None:
+        (d / "probe.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return str(d)
+
+
+def experiment(root, rng, alpha=0.6, sigma=0.2, runs_per_size=3, n_seeds=3, schedule="continual",
+               sizes=SIZES, records=False, by_mode=False, prefix=""):
+    """Runs whose per-seed onsets are 50 * N^alpha with log-normal noise."""
+    dirs = []
+    for N in sizes:
+        for k in range(runs_per_size):
+            seeds = list(50 * N**alpha * np.exp(rng.normal(0, sigma, n_seeds)))
+            recs = probe_records(N, float(np.median(seeds)), rng, n_seeds) if records else None
+            dirs.append(write_run(root, f"{prefix}{schedule}-{N:g}-{k}", N, seeds, schedule=schedule,
+                                  records=recs, by_mode=by_mode))
+    return dirs
+
+
+def run_main(dirs, out, *extra):
+    return fit.main([*dirs, "--out", str(out), "--bootstrap", "200", "--starts", "3", *extra])
+
+
+def test_recovers_sublinear_exponent_with_covering_interval(tmp_path):
+    dirs = experiment(tmp_path, np.random.default_rng(1))
+    summary = run_main(dirs, tmp_path / "fit")
+    (g,) = summary["onset"]["groups"]
+    assert abs(g["alpha"] - 0.6) < 0.05
+    assert g["alpha_ci"][0] < 0.6 < g["alpha_ci"][1]
+    assert g["verdict"] == "sublinear"
+    assert g["log_a_ci"][0] < np.log(50) < g["log_a_ci"][1]
+    assert len(g["loso"]) == 5 and all(abs(x["alpha"] - 0.6) < 0.1 for x in g["loso"])
+    assert [p["N"] for p in g["predictions"]] == [1e9, 7e9, 70e9]
+    assert all(p["ci"][0] < p["onset"] < p["ci"][1] for p in g["predictions"])
+    assert g["start_spread"] < 1e-6
+
+
+def test_noiseless_huber_equals_least_squares():
+    logN = np.log(SIZES)
+    res = fit.fit_power_law(logN, np.log(50) + 0.6 * logN, delta=0.1, starts=5)
+    assert res["alpha"] == pytest.approx(res["alpha_ols"], rel=1e-6)
+    assert res["log_a"] == pytest.approx(res["log_a_ols"], rel=1e-6)
+    assert res["alpha"] == pytest.approx(0.6, rel=1e-6)
+
+
+def test_huber_resists_an_outlier():
+    logN = np.log(np.repeat(SIZES, 2))
+    logy = np.log(50) + 0.6 * logN + np.random.default_rng(0).normal(0, 0.02, logN.size)
+    logy[-1] += 3.0  # one run's onset wildly late
+    res = fit.fit_power_law(logN, logy, delta=0.1, starts=3)
+    assert abs(res["alpha"] - 0.6) < 0.03
+    assert abs(res["alpha"] - 0.6) < abs(res["alpha_ols"] - 0.6) / 3
+
+
+def test_forgetting_fit_recovers_known_law():
+    rng = np.random.default_rng(0)
+    P = np.repeat([1e3, 1e4, 1e5], 40)
+    S = np.tile(np.repeat([10, 20, 40, 80, 160, 320, 640, 1280], 5), 3)
+    F = fit.forgetting_law(LAW, P, S) + rng.normal(0, 0.002, P.size)
+    res = fit.fit_forgetting(P, S, F, delta=0.02, starts=3)
+    assert res["form"] == "A*(P^a*S)^b+E"
+    for k in "Aab":
+        assert res[k] == pytest.approx(LAW[k], rel=0.1), k
+    assert res["E"] == pytest.approx(LAW["E"], abs=0.02)
+    # one distinct P: the law in S alone, with A absorbing P^(a b)
+    one = fit.fit_forgetting(P[P == 1e4], S[P == 1e4], F[P == 1e4], starts=3)
+    assert one["form"] == "A*S^b+E" and one["a"] == 0.0
+    assert one["b"] == pytest.approx(LAW["b"], rel=0.15)
+
+
+@pytest.mark.parametrize("case, message", [
+    ("single size", "fewer than 2 distinct model sizes"),
+    ("zero onset", "non-positive onset"),
+    ("mixed corpora", "runs mix corpora"),
+    ("mixed vocab", "runs mix vocabularies"),
+    ("no runs", "no run directories with onset.json"),
+])
+def test_degenerate_input_refused(tmp_path, case, message):
+    if case == "single size":
+        dirs = [write_run(tmp_path, f"r{k}", 1e5, [1e6, 2e6, 3e6]) for k in range(3)]
+    elif case == "zero onset":
+        dirs = [write_run(tmp_path, "r0", 1e4, [1e6, 1e6, 1e6]), write_run(tmp_path, "r1", 1e5, [0.0, 0.0, 0.0])]
+    elif case == "mixed corpora":
+        dirs = [write_run(tmp_path, "r0", 1e4, [1e6] * 3), write_run(tmp_path, "r1", 1e5, [2e6] * 3, corpus="wiki")]
+    elif case == "mixed vocab":
+        dirs = [write_run(tmp_path, "r0", 1e4, [1e6] * 3), write_run(tmp_path, "r1", 1e5, [2e6] * 3, vocab="v2")]
+    else:
+        (tmp_path / "empty").mkdir()
+        dirs = [str(tmp_path / "empty")]
+    with pytest.raises(SystemExit) as err:
+        run_main(dirs, tmp_path / "fit")
+    text = str(err.value)
+    assert text.startswith("fit.py: ") and message in text and "\n" not in text
+
+
+def test_censored_runs_listed_and_checked(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    dirs = experiment(tmp_path, rng, runs_per_size=2)
+    # a large model with no onset by 1e5 tokens: consistent with the line (predicted 50 * 1e7^0.6 = 8e5)
+    dirs.append(write_run(tmp_path, "big-censored", 1e7, [None, None, None], last_tokens=1e5))
+    # a small model that should have shown its onset (1.3e4) long before 1e9 tokens: inconsistent
+    dirs.append(write_run(tmp_path, "small-censored", 1e4, [None, 5e4, None], last_tokens=1e9))
+    (tmp_path / "not-probed").mkdir()
+    dirs.append(str(tmp_path / "not-probed"))
+    summary = run_main(dirs, tmp_path / "fit")
+    assert "not-probed has no onset.json" in capsys.readouterr().err
+    (g,) = summary["onset"]["groups"]
+    cens = {c["run"]: c for c in g["censored"]}
+    assert set(cens) == {"big-censored", "small-censored"}
+    assert cens["big-censored"]["consistent"] and not cens["small-censored"]["consistent"]
+    assert g["n_runs"] == 12 and g["n_fitted"] == 10 and abs(g["alpha"] - 0.6) < 0.1
+    saved = json.loads((tmp_path / "fit" / "summary.json").read_text())
+    assert {c["run"] for c in saved["onset"]["groups"][0]["censored"]} == set(cens)
+    assert "small-censored" in (tmp_path / "fit" / "report.md").read_text()
+
+
+def test_end_to_end_modes_schedules_forgetting_and_figures(tmp_path):
+    rng = np.random.default_rng(3)
+    sizes = SIZES[:3]
+    dirs = experiment(tmp_path, rng, sizes=sizes, runs_per_size=2, records=True, by_mode=True)
+    dirs += experiment(tmp_path, rng, alpha=0.6, sizes=sizes, runs_per_size=2, schedule="stationary",
+                       records=True, by_mode=True)
+    # the only run in mode last1: that group has one size, so it is skipped with a warning
+    dirs.append(write_run(tmp_path, "lone", 1e4, [1e6] * 3, schedule="stationary", mode="last1"))
+    summary = run_main(dirs, tmp_path / "fit")
+    out = tmp_path / "fit"
+
+    groups = {(g["schedule"], g["mode"]): g for g in summary["onset"]["groups"]}
+    assert set(groups) == {(s, m) for s in ("continual", "stationary") for m in ("full", "lora4")}
+    assert all(abs(g["alpha"] - 0.6) < 0.15 for g in groups.values())
+    assert all(len(g["loso"]) == 3 for g in groups.values())
+    comparison = {c["mode"]: c for c in summary["onset"]["schedule_comparison"]}
+    assert set(comparison) == {"full", "lora4"}
+    assert all(c["diff_ci"][0] < 0 < c["diff_ci"][1] for c in comparison.values())  # same true alpha
+
+    f = summary["forgetting"]
+    assert f["form"] == "A*(P^a*S)^b+E" and len(f["distinct_P"]) == 6
+    assert f["params"]["b"] == pytest.approx(LAW["b"], rel=0.1)
+    assert f["ci"]["b"][0] < LAW["b"] < f["ci"]["b"][1]
+    assert 0 <= f["linear"]["r2"] <= 1
+
+    saved = json.loads((out / "summary.json").read_text())
+    assert saved["options"]["bootstrap"] == 200 and saved["options"]["seed"] == 0
+    assert len(saved["inputs"]) == len(dirs)
+    report = (out / "report.md").read_text()
+    assert "sublinear" in report and "Forgetting law" in report and "skipped" in report
+    for name in ("onset_vs_size.png", "probe_curves.png", "forgetting.png"):
+        data = (out / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name
+    assert not [p for p in os.listdir(out) if p.endswith(".tmp")]
+
+    # same seed, same numbers
+    again = run_main(dirs, tmp_path / "fit2")
+    assert again["onset"]["groups"][0]["alpha_ci"] == summary["onset"]["groups"][0]["alpha_ci"]

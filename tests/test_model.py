@@ -1,0 +1,93 @@
+import torch
+
+from model import GPT, GPTConfig, LADDER, add_lora, checkpoint_dict, load_checkpoint, preset, train_only_last
+
+
+def closed_form(L, d, bias=True):
+    # per block: attention 4d^2 (+4d bias), MLP 8d^2 (+5d bias), two LayerNorms 2d (+2d bias); final LayerNorm
+    if bias:
+        return L * (12 * d * d + 13 * d) + 2 * d
+    return L * (12 * d * d + 2 * d) + d
+
+
+def test_forward_shapes_and_loss():
+    cfg = GPTConfig(block_size=16, vocab_size=50, n_layer=2, n_head=2, n_embd=16)
+    m = GPT(cfg)
+    idx = torch.randint(50, (3, 16))
+    logits, loss = m(idx)
+    assert logits.shape == (3, 16, 50) and loss is None
+    logits, loss = m(idx, idx)
+    assert loss.ndim == 0 and abs(loss.item() - torch.log(torch.tensor(50.0)).item()) < 0.3
+
+
+def test_causal():
+    torch.manual_seed(0)
+    m = GPT(GPTConfig(block_size=8, vocab_size=20, n_layer=2, n_head=2, n_embd=16)).eval()
+    a = torch.randint(20, (1, 8))
+    b = a.clone()
+    b[0, 5:] = (b[0, 5:] + 1) % 20
+    la, lb = m(a)[0], m(b)[0]
+    assert torch.allclose(la[:, :5], lb[:, :5], atol=1e-6)
+    assert not torch.allclose(la[:, 5:], lb[:, 5:])
+
+
+def test_nonembedding_count_matches_closed_form():
+    for L, d, bias in [(1, 8, True), (2, 32, True), (3, 24, False)]:
+        for tie in (True, False):
+            cfg = GPTConfig(block_size=32, vocab_size=100, n_layer=L, n_head=2, n_embd=d, bias=bias, tie_weights=tie)
+            m = GPT(cfg)
+            assert m.num_params() == closed_form(L, d, bias)
+            emb = 100 * d + 32 * d + (0 if tie else 100 * d)
+            assert m.num_params(non_embedding=False) == closed_form(L, d, bias) + emb
+
+
+def test_ladder_sizes_are_near_their_names():
+    for name, (L, h, d) in LADDER.items():
+        n = closed_form(L, d)
+        target = float(name.replace("micro-", "").replace("k", "e3").replace("m", "e6"))
+        assert 0.75 < n / target < 1.25, (name, n)
+        assert d % h == 0
+
+
+def test_checkpoint_roundtrip(tmp_path):
+    m = GPT(preset("micro-25k", vocab_size=64, block_size=16))
+    torch.save(checkpoint_dict(m), tmp_path / "c.pt")
+    m2 = load_checkpoint(tmp_path / "c.pt")
+    for (k, a), (_, b) in zip(m.state_dict().items(), m2.state_dict().items()):
+        assert torch.equal(a, b), k
+
+
+class Evil:
+    pass
+
+
+def test_checkpoint_refuses_pickled_objects(tmp_path):
+    m = GPT(preset("micro-25k", vocab_size=64, block_size=16))
+    torch.save(dict(checkpoint_dict(m), extra=Evil()), tmp_path / "c.pt")
+    try:
+        load_checkpoint(tmp_path / "c.pt")
+    except Exception as e:
+        assert "weights_only" in str(e) or "Unsupported" in str(e) or "global" in str(e).lower()
+    else:
+        raise AssertionError("a checkpoint with a pickled object was accepted")
+
+
+def test_lora_starts_identical_and_trains_only_adapters():
+    torch.manual_seed(0)
+    m = GPT(GPTConfig(block_size=8, vocab_size=30, n_layer=2, n_head=2, n_embd=16))
+    idx = torch.randint(30, (2, 8))
+    before = m(idx)[0]
+    n = add_lora(m, rank=2)
+    assert torch.allclose(before, m(idx)[0], atol=1e-6)
+    # per block: c_attn 2*(16+48), attn c_proj 2*(16+16), c_fc 2*(16+64), mlp c_proj 2*(64+16)
+    assert n == 2 * 2 * ((16 + 48) + (16 + 16) + (16 + 64) + (64 + 16))
+    trainable = {k for k, p in m.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in k for k in trainable)
+
+
+def test_train_only_last():
+    m = GPT(GPTConfig(block_size=8, vocab_size=30, n_layer=3, n_head=2, n_embd=16))
+    n = train_only_last(m, 1)
+    assert n == 12 * 16 * 16 + 13 * 16 + 2 * 16
+    assert all(p.requires_grad == (k.startswith("transformer.h.2.") or k.startswith("transformer.ln_f"))
+               for k, p in m.named_parameters())

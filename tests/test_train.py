@@ -1,0 +1,126 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from configurator import configure
+from conftest import ROOT
+
+TINY = ["--model=micro-25k", "--block_size=32", "--batch_size=8", "--warmup_tokens=1024", "--lr=3e-3"]
+
+
+def train(args, check=True, **kw):
+    p = subprocess.run([sys.executable, str(ROOT / "train.py"), *args], capture_output=True, text=True, **kw)
+    if check and p.returncode != 0:
+        raise AssertionError(p.stdout + p.stderr)
+    return p
+
+
+def sidecars(out):
+    return [json.loads(p.read_text()) for p in sorted((out / "ckpt").glob("step_*.json"))]
+
+
+def weights(path):
+    return torch.load(path, weights_only=True)["model"]
+
+
+def test_configure_rejects_typos_and_wrong_types(tmp_path):
+    g = {"lr": 0.1, "batch_size": 4, "name": "x", "flag": True}
+    assert configure(dict(g), ["--lr=1", "--name=abc", "--flag=False"]) == {"lr": 1.0, "batch_size": 4, "name": "abc", "flag": False}
+    with pytest.raises(SystemExit, match="unknown setting 'lrr'"):
+        configure(dict(g), ["--lrr=0.1"])
+    with pytest.raises(SystemExit, match="batch_size must be int"):
+        configure(dict(g), ["--batch_size=abc"])
+    cfg = tmp_path / "c.py"
+    cfg.write_text("batch_size = 8\nbatchsize = 9\n")
+    with pytest.raises(SystemExit, match="unknown setting 'batchsize'"):
+        configure(dict(g), [str(cfg)])
+
+
+def test_train_refuses_typo(tmp_path, corpus_dir):
+    p = train([f"--data_dir={corpus_dir}", f"--out_dir={tmp_path}", "--max_tokns=100"], check=False)
+    assert p.returncode != 0 and "unknown setting 'max_tokns'" in p.stderr
+    assert not (tmp_path / "ckpt").exists()
+
+
+def test_continual_run_learns_every_language(tmp_path, corpus_dir):
+    steps_per_task = 40
+    task_tokens = steps_per_task * 8 * 32
+    train([f"--data_dir={corpus_dir}", f"--out_dir={tmp_path}", *TINY, f"--task_tokens={task_tokens}",
+           f"--max_tokens={6 * task_tokens}", "--ckpt_schedule=linear", "--n_ckpt=6", "--eval_batches=2"])
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    cards = sidecars(tmp_path)
+    assert [c["step"] for c in cards] == [steps_per_task * i for i in range(7)]
+    assert cards[0]["tokens"] == 0 and set(cards[0]["val_loss"]) == set(cfg["train_langs"]) | {"vi"}
+    for i, lang in enumerate(cfg["lang_order"]):
+        end_of_task = cards[i + 1]
+        assert cards[i]["lang"] == lang and cards[i]["task_index"] == i
+        assert end_of_task["val_loss"][lang] < cards[0]["val_loss"][lang] - 1.0, (lang, end_of_task)
+    log = [json.loads(ln) for ln in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert len(log) == 6 * steps_per_task
+    assert [r["lang"] for r in log[::steps_per_task]] == cfg["lang_order"]
+
+
+def test_stationary_mixes_languages(tmp_path, corpus_dir):
+    train([f"--data_dir={corpus_dir}", f"--out_dir={tmp_path}", *TINY, "--schedule=stationary",
+           "--max_tokens=40000", "--n_ckpt=3", "--eval_batches=2"])
+    log = [json.loads(ln) for ln in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert all(isinstance(r["lang"], dict) and sum(r["lang"].values()) == 8 for r in log)
+    assert len({k for r in log for k in r["lang"]}) == 6
+    first, last = sidecars(tmp_path)[0], sidecars(tmp_path)[-1]
+    for lang, loss in last["val_loss"].items():
+        if lang != "vi":
+            assert loss < first["val_loss"][lang] - 0.5, lang
+
+
+def test_sigkill_and_resume_is_bit_identical(tmp_path, corpus_dir):
+    args = [f"--data_dir={corpus_dir}", *TINY, "--task_tokens=4096", "--max_tokens=60000", "--save_every=9",
+            "--n_ckpt=5", "--eval_batches=1", "--dropout=0.1"]
+    train([*args, f"--out_dir={tmp_path / 'a'}"])
+    b = tmp_path / "b"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), *args, f"--out_dir={b}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        log = b / "log.jsonl"
+        if log.exists() and len(log.read_text().splitlines()) >= 60:
+            break
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    killed_at = torch.load(b / "last.pt", weights_only=True)["step"]
+    assert 0 < killed_at < 234, "the run was not interrupted in the middle"
+    train([*args, f"--out_dir={b}"])
+    for x, y in zip(sidecars(tmp_path / "a"), sidecars(b)):
+        assert x["step"] == y["step"] and x["val_loss"] == y["val_loss"]
+    for name in ["last.pt"] + [f"ckpt/{p.name}" for p in (tmp_path / "a" / "ckpt").glob("*.pt")]:
+        wa, wb = weights(tmp_path / "a" / name), weights(b / name)
+        assert all(torch.equal(wa[k], wb[k]) for k in wa), name
+    assert (tmp_path / "a" / "log.jsonl").read_text() == (b / "log.jsonl").read_text()
+
+
+def test_nan_loss_stops_and_keeps_last_good_state(tmp_path, corpus_dir):
+    p = train([f"--data_dir={corpus_dir}", f"--out_dir={tmp_path}", *TINY, "--lr=1e9", "--warmup_tokens=0",
+               "--grad_clip=0.0", "--max_tokens=100000", "--save_every=1"], check=False)
+    assert p.returncode != 0 and "at step" in p.stderr and "last good state" in p.stderr, p.stderr
+    state = torch.load(tmp_path / "last.pt", weights_only=True)
+    assert all(torch.isfinite(t).all() for t in state["model"].values())
+
+
+def test_ddp_two_processes_match_one(tmp_path, corpus_dir):
+    common = [f"--data_dir={corpus_dir}", *TINY, "--max_tokens=10240", "--n_ckpt=1", "--eval_batches=1"]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    p = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                        str(ROOT / "train.py"), *common, "--batch_size=4", f"--out_dir={tmp_path / 'ddp'}"],
+                       capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    train([*common, "--batch_size=8", f"--out_dir={tmp_path / 'one'}"])
+    cfg = json.loads((tmp_path / "ddp" / "config.json").read_text())
+    assert cfg["world_size"] == 2 and cfg["tokens_per_step"] == 8 * 32
+    wa, wb = weights(tmp_path / "ddp" / "last.pt"), weights(tmp_path / "one" / "last.pt")
+    assert max((wa[k] - wb[k]).abs().max().item() for k in wa) < 1e-3

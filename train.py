@@ -1,0 +1,326 @@
+"""
+Train a GPT on a stream of languages and write checkpoints over time for the probe.
+
+    python train.py config/tiny.py --max_tokens=2000000 --schedule=stationary
+    torchrun --standalone --nproc_per_node=8 train.py config/wiki.py     # data parallel
+
+Schedules:
+  continual   tasks of task_tokens tokens, each in one language, cycling through the training
+              languages in an order fixed by the seed;
+  stationary  every sequence of every batch from a language drawn uniformly from the mixture.
+
+Learning rate: linear warmup, then constant by default (a decaying schedule would confound
+"can no longer learn" with "is no longer allowed to learn"); cosine is available.
+
+Outputs in out_dir:
+  config.json                 resolved settings plus derived facts (sizes, vocabulary, order)
+  ckpt/step_XXXXXXX.pt        weights only, at step 0 (the initialisation) and on a linear or
+  ckpt/step_XXXXXXX.json      log-spaced token schedule; the sidecar holds step, tokens, task,
+                              language and per-language validation loss (written last: a
+                              checkpoint without its sidecar is incomplete)
+  last.pt                     resumable state: model, optimizer, RNG, sampler position
+  log.jsonl                   one line per step: tokens, language, loss, lr, grad norm
+
+An interrupted run started again with the same settings resumes from last.pt and ends
+bit-identical (on CPU) to the uninterrupted run.
+"""
+
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import torch
+
+from configurator import configure
+from data import Sampler, fixed_batches, load_corpus
+from model import GPT, checkpoint_dict, preset
+
+# ----------------------------------------------------------------------------- settings
+out_dir = "out/run"
+data_dir = "data"
+corpus = "synthetic"
+langs = ""  # comma-separated training languages; "" = every language of the corpus but probe_lang
+probe_lang = "vi"  # never trained on; evaluated at checkpoints when the corpus has it
+schedule = "continual"  # continual | stationary
+task_tokens = 200_000  # continual: tokens per task (one language each)
+model = "micro-100k"  # a size of model.LADDER
+n_layer = 0  # > 0 overrides the preset's shape
+n_head = 0
+n_embd = 0
+block_size = 128
+dropout = 0.0
+bias = True
+tie_weights = True
+batch_size = 16  # sequences per micro-batch per process
+grad_accum = 1
+max_tokens = 2_000_000
+lr = 3e-3
+lr_schedule = "constant"  # constant | cosine (to min_lr_frac * lr at max_tokens)
+min_lr_frac = 0.1
+warmup_tokens = 50_000
+weight_decay = 0.1
+beta1 = 0.9
+beta2 = 0.95
+grad_clip = 1.0  # 0 = off
+ckpt_schedule = "log"  # log | linear, in tokens
+n_ckpt = 12  # checkpoints after step 0
+eval_batches = 4  # fixed validation batches per language at every checkpoint
+save_every = 250  # steps between resumable states
+log_every = 10
+seed = 0
+device = "auto"  # auto | cpu | cuda
+dtype = "auto"  # auto (bfloat16 autocast on CUDA, else float32) | float32 | bfloat16
+compile = False
+peak_flops = 989e12  # for MFU: dense bf16 FLOP/s of one GPU (H100 SXM)
+# -----------------------------------------------------------------------------
+
+
+def lr_at(step, warmup_steps, max_steps):
+    if step < warmup_steps:
+        return lr * (step + 1) / warmup_steps
+    if lr_schedule == "constant":
+        return lr
+    progress = (step - warmup_steps) / max(1, max_steps - warmup_steps)
+    return lr * (min_lr_frac + (1 - min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+
+
+def checkpoint_steps(max_steps):
+    """Step 0, then n_ckpt steps spaced linearly or logarithmically in tokens, ending at max_steps."""
+    if ckpt_schedule == "linear":
+        steps = [round(max_steps * (i + 1) / n_ckpt) for i in range(n_ckpt)]
+    else:
+        steps = [round(max_steps ** ((i + 1) / n_ckpt)) for i in range(n_ckpt)]
+    return sorted({0, *steps, max_steps})
+
+
+def task_of(step, tokens_per_step, order):
+    """(task index, language) that step trains on: continual tasks follow the token count."""
+    if schedule == "stationary":
+        return 0, "mix"
+    task = step * tokens_per_step // task_tokens
+    return task, order[task % len(order)]
+
+
+def code_version():
+    try:
+        here = Path(__file__).resolve().parent
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True).stdout.strip()
+        return (sha + ("-dirty" if dirty else "")) or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def atomic_save(obj, path):
+    tmp = Path(str(path) + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def atomic_json(obj, path):
+    tmp = Path(str(path) + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    os.replace(tmp, path)
+
+
+@torch.no_grad()
+def evaluate(model, batches, ctx):
+    """Mean loss per language over its fixed validation batches."""
+    model.eval()
+    out = {}
+    for lang, bs in batches.items():
+        losses = []
+        for x, y in bs:
+            with ctx:
+                losses.append(model(x, y)[1].item())
+        out[lang] = sum(losses) / len(losses)
+    model.train()
+    return out
+
+
+def main(argv):
+    config = configure(globals(), argv)
+    if schedule not in ("continual", "stationary"):
+        raise SystemExit(f"train.py: schedule must be continual or stationary, got {schedule!r}")
+    if ckpt_schedule not in ("log", "linear") or lr_schedule not in ("constant", "cosine"):
+        raise SystemExit("train.py: ckpt_schedule must be log|linear and lr_schedule constant|cosine")
+
+    # --- processes and device
+    ddp = int(os.environ.get("RANK", -1)) != -1
+    dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+    if ddp:
+        torch.distributed.init_process_group(backend="nccl" if dev == "cuda" else "gloo")
+        rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
+        if dev == "cuda":
+            dev = f"cuda:{int(os.environ['LOCAL_RANK'])}"
+            torch.cuda.set_device(dev)
+    else:
+        rank, world = 0, 1
+    master = rank == 0
+    device_type = "cuda" if dev.startswith("cuda") else "cpu"
+    use_bf16 = dtype == "bfloat16" or (dtype == "auto" and device_type == "cuda")
+    ctx = torch.autocast(device_type, dtype=torch.bfloat16) if use_bf16 else nullcontext()
+    if device_type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+    # --- data
+    root = Path(data_dir) / corpus
+    all_langs = sorted(p.name for p in root.iterdir() if (p / "meta.json").exists()) if root.is_dir() else []
+    train_langs = [s for s in langs.split(",") if s] or [lang for lang in all_langs if lang != probe_lang]
+    if probe_lang in train_langs:
+        raise SystemExit(f"train.py: the probe language {probe_lang!r} must not be a training language")
+    eval_langs = train_langs + ([probe_lang] if probe_lang in all_langs else [])
+    bins, vocab = load_corpus(data_dir, corpus, eval_langs)
+    sampler = Sampler({lang: bins[lang]["train"] for lang in train_langs}, block_size, seed)
+    val = {lang: [(x.to(dev), y.to(dev)) for x, y in fixed_batches(bins[lang]["val"], eval_batches, batch_size, block_size)]
+           for lang in eval_langs}
+    order = train_langs[:]
+    random.Random(seed).shuffle(order)
+
+    tokens_per_step = batch_size * block_size * grad_accum * world
+    max_steps = max_tokens // tokens_per_step
+    if max_steps < 1:
+        raise SystemExit(f"train.py: max_tokens={max_tokens} is less than one step ({tokens_per_step} tokens)")
+    warmup_steps = max(1, warmup_tokens // tokens_per_step)
+    ckpt_steps = checkpoint_steps(max_steps)
+
+    # --- model and optimizer
+    torch.manual_seed(seed)
+    shape = dict(n_layer=n_layer, n_head=n_head, n_embd=n_embd) if n_layer > 0 else {}
+    padded_vocab = (vocab.size + 63) // 64 * 64  # a multiple of 64 is faster; extra rows are never targets
+    cfg = preset(model, block_size=block_size, vocab_size=padded_vocab, dropout=dropout, bias=bias,
+                 tie_weights=tie_weights)
+    for k, v in shape.items():
+        setattr(cfg, k, v)
+    raw_model = GPT(cfg).to(dev)
+    optimizer = raw_model.optimizer(lr, weight_decay, (beta1, beta2), device_type)
+
+    out = Path(out_dir)
+    run_info = dict(config, n_nonembed=raw_model.num_params(), n_params=raw_model.num_params(False),
+                    vocab_size=vocab.size, vocab_hash=vocab.hash, model_args=vars(cfg).copy(),
+                    train_langs=train_langs, eval_langs=eval_langs, lang_order=order, world_size=world,
+                    tokens_per_step=tokens_per_step, max_steps=max_steps, ckpt_steps=ckpt_steps,
+                    code_version=code_version(), torch_version=torch.__version__)
+
+    # --- resume
+    step = 0
+    if (out / "last.pt").exists():
+        state = torch.load(out / "last.pt", map_location=dev, weights_only=True)
+        fixed = {k: v for k, v in config.items() if k not in ("compile", "log_every", "device")}
+        saved = {k: v for k, v in state["config"].items() if k in fixed}
+        if saved != fixed:
+            diff = {k: (saved.get(k), v) for k, v in fixed.items() if saved.get(k) != v}
+            raise SystemExit(f"train.py: {out}/last.pt was written with other settings {diff} (saved, now); "
+                             "fix: use those settings or a new out_dir")
+        raw_model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        sampler.load_state(state["sampler"])
+        torch.set_rng_state(state["rng"])
+        if device_type == "cuda" and "cuda_rng" in state:
+            torch.cuda.set_rng_state(state["cuda_rng"], device=dev)
+        step = state["step"]
+        if master:
+            print(f"resuming {out} from step {step}")
+    elif master and (out / "ckpt").exists() and any((out / "ckpt").iterdir()):
+        raise SystemExit(f"train.py: {out} holds checkpoints but no last.pt to resume from; fix: use a new out_dir")
+
+    net = torch.compile(raw_model) if compile else raw_model
+    if ddp:
+        net = torch.nn.parallel.DistributedDataParallel(net, device_ids=[dev] if device_type == "cuda" else None)
+
+    log = None
+    if master:
+        (out / "ckpt").mkdir(parents=True, exist_ok=True)
+        atomic_json(run_info, out / "config.json")
+        # the log keeps exactly the steps before the resumed one, so a resumed log equals an uninterrupted one
+        lines = (out / "log.jsonl").read_text().splitlines() if (out / "log.jsonl").exists() else []
+        lines = [ln for ln in lines if json.loads(ln)["step"] < step]
+        (out / "log.jsonl.tmp").write_text("".join(ln + "\n" for ln in lines))
+        os.replace(out / "log.jsonl.tmp", out / "log.jsonl")
+        log = open(out / "log.jsonl", "a")
+        print(f"{model_desc(raw_model, cfg)} | {schedule} on {','.join(train_langs)} | "
+              f"{max_steps} steps of {tokens_per_step:,} tokens | {dev}{' bf16' if use_bf16 else ''} x{world}")
+
+    def save_state():
+        state = dict(checkpoint_dict(raw_model), optimizer=optimizer.state_dict(), sampler=sampler.state(),
+                     rng=torch.get_rng_state(), step=step, config=config)
+        if device_type == "cuda":
+            state["cuda_rng"] = torch.cuda.get_rng_state(dev)
+        log.flush()
+        atomic_save(state, out / "last.pt")
+
+    # --- the loop
+    rows = range(rank * batch_size, (rank + 1) * batch_size)
+    t_start, tokens_at_start = time.time(), step * tokens_per_step
+    while True:
+        task, lang = task_of(step, tokens_per_step, order)
+        if master and step in ckpt_steps and not (out / "ckpt" / f"step_{step:07d}.json").exists():
+            losses = evaluate(raw_model, val, ctx)
+            name = out / "ckpt" / f"step_{step:07d}"
+            atomic_save(checkpoint_dict(raw_model), name.with_suffix(".pt"))
+            atomic_json(dict(step=step, tokens=step * tokens_per_step, task_index=task, lang=lang,
+                             val_loss=losses, time=time.time()), name.with_suffix(".json"))
+            print(f"checkpoint step {step}: " + " ".join(f"{k} {v:.3f}" for k, v in losses.items()))
+        if master and (step % save_every == 0 or step == max_steps):
+            save_state()
+        if step >= max_steps:
+            break
+
+        lr_now = lr_at(step, warmup_steps, max_steps)
+        for group in optimizer.param_groups:
+            group["lr"] = lr_now
+        loss_sum = torch.zeros((), device=dev)
+        row_langs = []
+        for micro in range(grad_accum):
+            x, y, rl = sampler.sample(batch_size * world, None if schedule == "stationary" else lang, rows)
+            row_langs += rl
+            x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
+            if ddp:
+                net.require_backward_grad_sync = micro == grad_accum - 1
+            with ctx:
+                loss = net(x, y)[1] / grad_accum
+            loss.backward()
+            loss_sum += loss.detach()
+        norm = torch.nn.utils.clip_grad_norm_(raw_model.parameters(), grad_clip if grad_clip > 0 else float("inf"))
+        loss_val, norm_val = torch.stack([loss_sum, norm.float()]).tolist()
+        if not (math.isfinite(loss_val) and math.isfinite(norm_val)):
+            # stop before the update: the weights and last.pt stay as they were
+            raise SystemExit(f"train.py: loss {loss_val} / grad norm {norm_val} at step {step} "
+                             f"(tokens {step * tokens_per_step:,}); last good state: {out}/last.pt; "
+                             "fix: lower lr or raise warmup_tokens, then rerun to resume")
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+
+        if master:
+            mix = lang if schedule == "continual" else {k: row_langs.count(k) for k in sorted(set(row_langs))}
+            log.write(json.dumps(dict(step=step - 1, tokens=step * tokens_per_step, task=task, lang=mix,
+                                      loss=round(loss_val, 5), lr=lr_now, grad_norm=round(norm_val, 4))) + "\n")
+            if step % log_every == 0 or step == max_steps:
+                dt = time.time() - t_start
+                tps = (step * tokens_per_step - tokens_at_start) / max(dt, 1e-9)
+                eta = (max_steps - step) * tokens_per_step / max(tps, 1e-9)
+                mfu = f" | mfu {raw_model.flops_per_token() * tps / world / peak_flops:.1%}" if device_type == "cuda" else ""
+                print(f"step {step}/{max_steps} | tok {step * tokens_per_step / 1e6:.2f}M | {lang if schedule == 'continual' else 'mix'} "
+                      f"| loss {loss_val:.4f} | lr {lr_now:.2e} | {tps:,.0f} tok/s | eta {eta / 60:.1f}m{mfu}", flush=True)
+    if master:
+        log.close()
+        print(f"done: {out} ({time.time() - t_start:.0f}s)")
+    if ddp:
+        torch.distributed.destroy_process_group()
+
+
+def model_desc(m, cfg):
+    return f"GPT {cfg.n_layer}x{cfg.n_embd} ({m.num_params() / 1e6:.3f}M non-embedding, {m.num_params(False) / 1e6:.2f}M total)"
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
