@@ -33,8 +33,11 @@ def _check(defaults, key, value, origin):
 def configure(g, argv):
     """Apply config files and --key=value overrides to the settings in namespace g (the
     script's globals). Returns the resolved settings as a dict."""
-    defaults = {k: v for k, v in g.items()
-                if not k.startswith("_") and isinstance(v, (int, float, bool, str))}
+    if "_defaults" not in g:  # first call: remember the declared settings
+        g["_defaults"] = {k: v for k, v in g.items()
+                          if not k.startswith("_") and isinstance(v, (int, float, bool, str))}
+    defaults = g["_defaults"]
+    g.update(defaults)  # a second call in the same process starts again from the defaults
     for arg in argv:
         if not arg.startswith("--"):
             path = Path(arg)

@@ -17,6 +17,7 @@ The GPT of the study: a GPT-2-style decoder-only transformer.
 
 import argparse
 import math
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 
 import torch
@@ -182,6 +183,22 @@ class GPT(nn.Module):
             {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
         ]
         return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=device_type == "cuda")
+
+
+@torch.no_grad()
+def estimate_loss(model, batches, ctx=None):
+    """{name: mean loss over its list of (x, y) batches}, in eval mode (no dropout)."""
+    was_training = model.training
+    model.eval()
+    out = {}
+    for name, bs in batches.items():
+        total = 0.0
+        for x, y in bs:
+            with ctx or nullcontext():
+                total += model(x, y)[1].item()
+        out[name] = total / len(bs)
+    model.train(was_training)
+    return out
 
 
 # ----------------------------------------------------------------------------

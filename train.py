@@ -38,8 +38,8 @@ from pathlib import Path
 import torch
 
 from configurator import configure
-from data import Sampler, fixed_batches, load_corpus
-from model import GPT, checkpoint_dict, preset
+from data import Sampler, fixed_batches, load_corpus, write_json
+from model import GPT, checkpoint_dict, estimate_loss, preset
 
 # ----------------------------------------------------------------------------- settings
 out_dir = "out/run"
@@ -122,27 +122,6 @@ def atomic_save(obj, path):
     tmp = Path(str(path) + ".tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
-
-
-def atomic_json(obj, path):
-    tmp = Path(str(path) + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
-
-
-@torch.no_grad()
-def evaluate(model, batches, ctx):
-    """Mean loss per language over its fixed validation batches."""
-    model.eval()
-    out = {}
-    for lang, bs in batches.items():
-        losses = []
-        for x, y in bs:
-            with ctx:
-                losses.append(model(x, y)[1].item())
-        out[lang] = sum(losses) / len(losses)
-    model.train()
-    return out
 
 
 def main(argv):
@@ -239,7 +218,7 @@ def main(argv):
     log = None
     if master:
         (out / "ckpt").mkdir(parents=True, exist_ok=True)
-        atomic_json(run_info, out / "config.json")
+        write_json(out / "config.json", run_info)
         # the log keeps exactly the steps before the resumed one, so a resumed log equals an uninterrupted one
         lines = (out / "log.jsonl").read_text().splitlines() if (out / "log.jsonl").exists() else []
         lines = [ln for ln in lines if json.loads(ln)["step"] < step]
@@ -263,11 +242,11 @@ def main(argv):
     while True:
         task, lang = task_of(step, tokens_per_step, order)
         if master and step in ckpt_steps and not (out / "ckpt" / f"step_{step:07d}.json").exists():
-            losses = evaluate(raw_model, val, ctx)
+            losses = estimate_loss(raw_model, val, ctx)
             name = out / "ckpt" / f"step_{step:07d}"
             atomic_save(checkpoint_dict(raw_model), name.with_suffix(".pt"))
-            atomic_json(dict(step=step, tokens=step * tokens_per_step, task_index=task, lang=lang,
-                             val_loss=losses, time=time.time()), name.with_suffix(".json"))
+            write_json(name.with_suffix(".json"), dict(step=step, tokens=step * tokens_per_step, task_index=task,
+                                                       lang=lang, val_loss=losses, time=time.time()))
             print(f"checkpoint step {step}: " + " ".join(f"{k} {v:.3f}" for k, v in losses.items()))
         if master and (step % save_every == 0 or step == max_steps):
             save_state()
