@@ -316,9 +316,17 @@ def bootstrap_onset(logN, seed_onsets, delta, start, n_boot, rng):
 
 
 def verdict(ci):
+    """Sublinearity from the 95% interval of alpha. An interval below 1 that reaches 0 or
+    below does not show an onset growing with size at all, and says so."""
     if ci is None or ci[0] <= 1 <= ci[1]:
         return "inconclusive"
-    return "sublinear" if ci[1] < 1 else "superlinear"
+    if ci[0] > 1:
+        return "superlinear"
+    if ci[1] < 0:
+        return "below 1, but decreasing: onset shrinks with size"
+    if ci[0] <= 0:
+        return "below 1, but not shown to grow with size"
+    return "sublinear"
 
 
 # ----------------------------------------------------------------------------- onset law

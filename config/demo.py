@@ -1,0 +1,15 @@
+# The CPU demo of the whole study (python sweep.py config/demo.py): the synthetic corpus,
+# three micro sizes x both schedules, probed with two seeds, then the fitted laws.
+# About 10 minutes on 2 CPU cores.
+name = "demo"
+corpus = "synthetic"
+source = "synthetic"
+source_mb = 0.5
+vocab = 8192
+sizes = "micro-25k,micro-100k,micro-400k"
+schedules = "continual,stationary"
+seeds = "0"
+train_args = ("--block_size=64 --batch_size=16 --max_tokens=400000 --task_tokens=25000 --warmup_tokens=10000 "
+              "--n_ckpt=6 --save_every=100 --log_every=100")
+probe_args = "--probe_steps=60 --eval_every=20 --seeds=0,1 --eval_batches=2 --forget_batches=1"
+fit_args = "--bootstrap 300"

@@ -1,0 +1,161 @@
+"""
+The whole study in one command: corpus -> train -> probe -> onset -> fit -> report.
+
+    python sweep.py config/demo.py                 # everything; what is finished is skipped
+    python sweep.py config/demo.py --list_cells=True     # one line per cell: its shell command
+    python sweep.py config/demo.py --cell=3        # only cell 3 (train + probe), e.g. a job array task
+    python sweep.py config/demo.py --stage=fit     # only the fit, once the cells are done
+
+A cell is one (model size, schedule, seed): out/<name>/<size>-<schedule>-s<seed>/. Its
+stages are the same scripts a user runs by hand (train.py, probe.py), started as
+subprocesses with the settings below, so a cluster can run the listed commands in parallel
+(Slurm: `sbatch --array=0-N` with `python sweep.py CONFIG --cell=$SLURM_ARRAY_TASK_ID`)
+and the fit runs when they are done. RUN.md in the fit directory records the command, the
+machine and the wall time.
+"""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+import data
+from configurator import configure
+
+# ----------------------------------------------------------------------------- settings
+name = "demo"  # runs go to out/<name>/
+fit_dir = ""  # "" = out/<name>/fit
+data_dir = "data"
+corpus = "synthetic"
+source = "synthetic"  # how to build the corpus when it is missing: synthetic | textdir | cc100
+source_path = ""  # textdir: the directory of <lang>.txt[.xz] files
+source_langs = ""  # comma-separated; "" = all the source has (must include probe_lang)
+source_mb = 0.5  # synthetic: MB per language; cc100: MB kept per language
+vocab = 8192  # compact vocabulary size (0 = full cl100k)
+sizes = "micro-25k,micro-100k,micro-400k"  # model.LADDER names
+schedules = "continual,stationary"
+seeds = "0"  # training seeds: independent runs per size and schedule
+train_args = ""  # extra train.py settings, e.g. "--block_size=64 --max_tokens=300000"
+probe_args = ""  # extra probe.py settings, e.g. "--probe_steps=60 --seeds=0,1"
+fit_args = ""  # extra fit.py arguments, e.g. "--bootstrap 500"
+list_cells = False  # print the cells' commands and stop
+cell = -1  # run only this cell
+stage = "all"  # all | cells | fit
+# -----------------------------------------------------------------------------
+
+HERE = Path(__file__).resolve().parent
+
+
+def cells():
+    return [(size, sch, int(sd)) for size in sizes.split(",") for sch in schedules.split(",")
+            for sd in seeds.split(",")]
+
+
+def run_dir(size, sch, sd):
+    return Path("out") / name / f"{size}-{sch}-s{sd}"
+
+
+def cell_commands(size, sch, sd):
+    out = run_dir(size, sch, sd)
+    py, here = sys.executable, os.path.relpath(HERE)
+    train = (f"{py} {here}/train.py --data_dir={data_dir} --corpus={corpus} --out_dir={out} "
+             f"--model={size} --schedule={sch} --seed={sd} {train_args}").strip()
+    probe = f"{py} {here}/probe.py --run_dir={out} {probe_args}".strip()
+    return out, train, probe
+
+
+def sh(cmd, timing=None, stage_name=""):
+    """Run one stage; with timing (a JSON file), add its wall seconds there."""
+    print(f"$ {cmd}", flush=True)
+    t0 = time.time()
+    if subprocess.run(cmd, shell=True).returncode != 0:
+        raise SystemExit(f"sweep.py: a stage failed: {cmd}")
+    if timing:
+        times = json.loads(timing.read_text()) if timing.exists() else {}
+        times[stage_name] = times.get(stage_name, 0.0) + time.time() - t0
+        timing.write_text(json.dumps(times))
+
+
+def train_done(out):
+    if not (out / "config.json").exists():
+        return False
+    final = json.loads((out / "config.json").read_text())["max_steps"]
+    return (out / "ckpt" / f"step_{final:07d}.json").exists()
+
+
+def run_cell(i):
+    size, sch, sd = cells()[i]
+    out, train, probe = cell_commands(size, sch, sd)
+    print(f"--- cell {i}: {size} {sch} seed {sd}")
+    if train_done(out):
+        print(f"trained: {out}")
+    else:
+        sh(train, out.parent / f"{out.name}.time.json", "train")
+    if (out / "onset.json").exists():
+        print(f"probed: {out}")
+    else:
+        sh(probe, out.parent / f"{out.name}.time.json", "probe")
+
+
+def ensure_corpus():
+    if (Path(data_dir) / corpus / "vocab.json").exists():
+        return
+    langs = [s for s in source_langs.split(",") if s]
+    print(f"--- building corpus {data_dir}/{corpus} from {source}")
+    if source == "synthetic":
+        sources = data.synthetic_sources(langs, 0, int(source_mb * 1e6))
+    elif source == "textdir":
+        sources = data.textdir_sources(source_path, langs)
+    elif source == "cc100":
+        sources = data.cc100_sources(langs, source_mb, Path(data_dir) / "_cache" / "cc100")
+    else:
+        raise SystemExit(f"sweep.py: unknown source {source!r}; use synthetic, textdir or cc100")
+    data.build_corpus(corpus, sources, data_dir, vocab)
+
+
+def machine():
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, {gpu}, torch {torch.__version__}"
+
+
+def main(argv):
+    configure(globals(), argv)
+    todo = cells()
+    if list_cells:
+        for i, c in enumerate(todo):
+            _, train, probe = cell_commands(*c)
+            print(f"{i}\t{train} && {probe}")
+        return
+    t0 = time.time()
+    if stage in ("all", "cells"):
+        ensure_corpus()
+        for i in ([cell] if cell >= 0 else range(len(todo))):
+            if not 0 <= i < len(todo):
+                raise SystemExit(f"sweep.py: no cell {i}; the grid has {len(todo)} (0..{len(todo) - 1})")
+            run_cell(i)
+    if stage in ("all", "fit") and cell < 0:
+        runs = [run_dir(*c) for c in todo]
+        missing = [str(r) for r in runs if not (r / "onset.json").exists()]
+        if missing:
+            raise SystemExit(f"sweep.py: cells not finished: {', '.join(missing)}; fix: run them first")
+        out = Path(fit_dir or Path("out") / name / "fit")
+        t_fit = time.time()
+        sh(f"{sys.executable} {os.path.relpath(HERE)}/fit.py {' '.join(map(str, runs))} --out {out} {fit_args}".strip())
+        stages = {"fit": time.time() - t_fit}
+        for r in runs:
+            for k, v in json.loads(r.parent.joinpath(f"{r.name}.time.json").read_text()).items():
+                stages[k] = stages.get(k, 0.0) + v
+        (out / "RUN.md").write_text(
+            f"# {name}\n\ncommand: `python sweep.py {' '.join(argv)}`\n\nmachine: {machine()}\n\n"
+            f"wall time: {sum(stages.values()) / 60:.1f} min in all ("
+            + ", ".join(f"{k} {v / 60:.1f}" for k, v in stages.items()) + ")\n")
+        print(f"done in {(time.time() - t0) / 60:.1f} min: {out}/report.md")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

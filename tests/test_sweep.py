@@ -1,0 +1,32 @@
+import json
+
+import sweep
+
+GRID = ["--name=t", "--data_dir=data", "--source_mb=0.1", "--vocab=512", "--sizes=micro-25k,micro-100k",
+        "--schedules=continual", "--train_args=--block_size=32 --batch_size=8 --max_tokens=12000 --task_tokens=3000 "
+        "--n_ckpt=4 --eval_batches=1 --warmup_tokens=1000",
+        "--probe_args=--probe_steps=15 --eval_every=5 --seeds=0,1 --n_boot=50", "--fit_args=--bootstrap 50"]
+
+
+def test_sweep_runs_every_stage_once(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    sweep.main([*GRID, "--list_cells=True"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and "--model=micro-100k" in lines[1] and "probe.py" in lines[1]
+
+    sweep.main([*GRID, "--cell=1"])  # one cell alone, as a job array task would
+    assert (tmp_path / "out/t/micro-100k-continual-s0/onset.json").exists()
+    assert not (tmp_path / "out/t/micro-25k-continual-s0").exists()
+
+    sweep.main(GRID)
+    out = capsys.readouterr().out
+    assert "trained: out/t/micro-100k-continual-s0" in out and "probed: out/t/micro-100k-continual-s0" in out
+    summary = json.loads((tmp_path / "out/t/fit/summary.json").read_text())
+    assert summary  # the fit ran on both sizes
+    for f in ("report.md", "onset_vs_size.png", "probe_curves.png", "forgetting.png", "RUN.md"):
+        assert (tmp_path / "out/t/fit" / f).stat().st_size > 0
+
+    sweep.main(GRID)  # again: nothing is trained or probed twice
+    out = capsys.readouterr().out
+    assert "train.py" not in out and "probe.py" not in out
+    assert out.count("trained:") == 2 and out.count("probed:") == 2
