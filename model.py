@@ -39,6 +39,7 @@ class GPTConfig:
 
 # name -> (n_layer, n_head, n_embd); the name is the approximate non-embedding size.
 LADDER = {
+    "micro-12k": (1, 2, 32),
     "micro-25k": (2, 2, 32),
     "micro-100k": (2, 4, 64),
     "micro-400k": (5, 4, 80),

@@ -212,3 +212,12 @@ def test_end_to_end_modes_schedules_forgetting_and_figures(tmp_path):
     # same seed, same numbers
     again = run_main(dirs, tmp_path / "fit2")
     assert again["onset"]["groups"][0]["alpha_ci"] == summary["onset"]["groups"][0]["alpha_ci"]
+
+
+def test_all_censored_is_reported_not_refused(tmp_path):
+    dirs = [write_run(tmp_path, f"r{k}", n, [None, None, None]) for k, n in enumerate([1e4, 1e5])]
+    run_main(dirs, tmp_path / "fit")
+    summary = json.loads((tmp_path / "fit" / "summary.json").read_text())
+    text = json.dumps(summary)
+    assert "no onset law fitted" in text
+    assert (tmp_path / "fit" / "report.md").exists() and (tmp_path / "fit" / "onset_vs_size.png").exists()
