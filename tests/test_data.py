@@ -1,4 +1,6 @@
+import errno
 import json
+import os
 
 import numpy as np
 import pytest
@@ -98,3 +100,92 @@ def test_refusals(corpus_dir, tmp_path):
         data.Sampler({"el": bins["el"]["val"]}, block_size=10**7, seed=0)
     with pytest.raises(SystemExit, match="no corpus"):
         data.load_corpus(tmp_path, "nothing", ["el"])
+
+
+# ----------------------------------------------------------------------------
+# integrity: verification, failed builds, full disk
+
+
+def small_build(data_dir, name="c", seed=0, langs=("el", "uk"), **kw):
+    return data.build_corpus(name, data.synthetic_sources(list(langs), seed=seed, n_bytes=20_000), data_dir,
+                             vocab_k=300, val_min_tokens=1000, **kw)
+
+
+def snapshot(root):
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_tampered_bin_is_refused(corpus_dir, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    shutil.copytree(corpus_dir / "synthetic", tmp_path / "s")  # keeps mtimes: the build's stamps stay valid
+    hashed = []
+    sha256_file = data.sha256_file
+    monkeypatch.setattr(data, "sha256_file", lambda p: hashed.append(p) or sha256_file(p))
+    data.load_corpus(tmp_path, "s", ["el", "uk"])
+    assert hashed == []  # verified at build time: nothing re-hashed
+    data.main(["verify", "--path", str(tmp_path / "s")])
+    out = capsys.readouterr().out
+    assert all(f"  {lang}: ok" in out for lang in data.SYNTHETIC_SCRIPTS) and len(hashed) == 14
+    path = tmp_path / "s" / "uk" / "train.bin"
+    st = path.stat()
+    arr = np.fromfile(path, dtype=np.uint16)
+    arr[100] ^= 1  # same size, one token changed
+    arr.tofile(path)
+    with pytest.raises(SystemExit, match=r"uk/train.bin does not match its sha256 in meta.json .*fix: rebuild"):
+        data.load_corpus(tmp_path, "s", ["el", "uk"])
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # hide the change from the cheap check
+    with pytest.raises(SystemExit, match=r"uk failed verification"):
+        data.main(["verify", "--path", str(tmp_path / "s")])
+    out = capsys.readouterr().out
+    assert "  el: ok" in out and "  uk: FAILED" in out
+    meta = json.loads((tmp_path / "s" / "el" / "meta.json").read_text())
+    meta["vocab_hash"] = "0" * 16
+    (tmp_path / "s" / "el" / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(SystemExit, match="el in .* was built with another vocabulary"):
+        data.load_corpus(tmp_path, "s", ["el"])
+
+
+def test_failed_build_leaves_previous_corpus_intact(tmp_path):
+    root = small_build(tmp_path)
+    before = snapshot(root)
+
+    def failing():
+        yield from data.synthetic_documents("el", n_bytes=5_000)
+        raise data.DataError("data.py: source broke")
+
+    with pytest.raises(SystemExit, match="source broke"):
+        data.build_corpus("c", {"el": ("x", failing())}, tmp_path, vocab_k=300)
+    assert snapshot(root) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c"]  # no temporary directories left
+
+
+def test_disk_full_is_named_and_cleaned_up(tmp_path, monkeypatch):
+    root = small_build(tmp_path)
+    before = snapshot(root)
+
+    def full(f, arr):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(data, "_append", full)
+    with pytest.raises(SystemExit, match=r"^data.py: disk full while writing .*c; fix: free space or use --out elsewhere$"):
+        small_build(tmp_path, seed=1)
+    assert snapshot(root) == before and sorted(p.name for p in tmp_path.iterdir()) == ["c"]
+
+
+def test_leftovers_of_killed_builds_are_cleaned(tmp_path):
+    small_build(tmp_path)
+    os.replace(tmp_path / "c", tmp_path / ".c.old-999999999")  # killed between the two renames of a swap
+    (tmp_path / ".c.building-999999999").mkdir()  # killed while tokenizing
+    data._clean_stale(tmp_path, "c")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c"]
+    data.load_corpus(tmp_path, "c", ["el"], verify=True)
+
+
+def test_chunk_size_does_not_change_the_corpus(tmp_path):
+    a = small_build(tmp_path / "a", langs=("hy",))
+    b = small_build(tmp_path / "b", langs=("hy",), chunk_bytes=500, num_threads=3)
+    assert {k: v for k, v in snapshot(a).items() if "verified" not in k} == \
+        {k: v for k, v in snapshot(b).items() if "verified" not in k}
+    meta = json.loads((a / "hy" / "meta.json").read_text())
+    assert meta["val_tokens"] >= 1000 and meta["train_tokens"] > meta["val_tokens"]
