@@ -603,9 +603,13 @@ SYNTHETIC_SCRIPTS = {
 }
 
 
-def synthetic_documents(lang, seed=0, n_bytes=500_000, lexicon=1500, successors=6):
+def synthetic_documents(lang, seed=0, n_bytes=500_000, lexicon=1500, successors=6, own=0.3):
     """Seeded artificial language: a Zipf lexicon of words built from syllables of its own
-    script, a sparse word-transition (Markov) structure, punctuation, paragraphs, documents."""
+    script, a sparse word-transition (Markov) structure, punctuation, paragraphs, documents.
+    The languages share a latent grammar: word i of every language stands for the same
+    concept, and the transitions between concepts are common to all of them except for a
+    fraction `own` that each language draws for itself. So what a model learns of the
+    grammar on some languages can transfer to another, as between natural languages."""
     letters = SYNTHETIC_SCRIPTS[lang]
     rng = np.random.default_rng([seed, sorted(SYNTHETIC_SCRIPTS).index(lang)])
     syllables = ["".join(rng.choice(list(letters), size=rng.integers(1, 4))) for _ in range(120)]
@@ -616,7 +620,10 @@ def synthetic_documents(lang, seed=0, n_bytes=500_000, lexicon=1500, successors=
             words.append(w)
     zipf = np.cumsum(1.0 / np.arange(1, lexicon + 1) ** 1.1)
     zipf /= zipf[-1]
-    succ = np.searchsorted(zipf, rng.random((lexicon, successors)))  # each word's likely followers
+    shared = np.random.default_rng([seed, 1_000_003])  # the grammar every language shares
+    succ = np.searchsorted(zipf, shared.random((lexicon, successors)))  # each concept's likely followers
+    mine = rng.random((lexicon, successors)) < own
+    succ[mine] = np.searchsorted(zipf, rng.random(int(mine.sum())))
     succ_p = np.cumsum(1.0 / np.arange(1, successors + 1))
     succ_p /= succ_p[-1]
     produced = 0
