@@ -73,6 +73,7 @@ class Onset:
     last_tokens: float
     seed_onsets: np.ndarray   # one per probe seed; inf where that seed saw no onset
     interval: list | None
+    resolved: bool = True     # False: best at the first checkpoint, onset before the second
 
 
 @dataclass
@@ -108,7 +109,8 @@ def _parse_onset(entry, where):
              "count > 0, check probe.py's output for this run and rerun it")
     if "last_tokens" not in entry:
         fail(f"{where} lacks last_tokens; rerun probe.py for this run")
-    return Onset(tokens, float(entry["last_tokens"]), np.array(seeds), entry.get("interval"))
+    return Onset(tokens, float(entry["last_tokens"]), np.array(seeds), entry.get("interval"),
+                 bool(entry.get("resolved", True)))
 
 
 def _read_probe(path):
@@ -360,17 +362,20 @@ def fit_onset_group(schedule, mode, runs, delta, starts, n_boot, rng):
     censored = [{"run": r.name, "N": r.n, "last_tokens": o.last_tokens, "predicted_onset": predict(r.n),
                  "consistent": predict(r.n) >= o.last_tokens}
                 for r, o in zip(runs, onsets) if o.tokens is None]
+    unresolved = [r.name for r, o in zip(runs, onsets) if o.tokens is not None and not o.resolved]
     return {"schedule": schedule, "mode": mode, "n_runs": len(runs), "n_fitted": int(seen.sum()),
             "sizes": sorted(set(N[seen].tolist())), "alpha": fit["alpha"], "alpha_ci": alpha_ci,
             "log_a": fit["log_a"], "log_a_ci": log_a_ci, "a": float(np.exp(fit["log_a"])),
             "a_ci": None if log_a_ci is None else np.exp(log_a_ci).tolist(),
             "alpha_ols": fit["alpha_ols"], "log_a_ols": fit["log_a_ols"], "start_spread": fit["start_spread"],
-            "verdict": verdict(alpha_ci), "n_boot_ok": int(np.isfinite(boot[:, 1]).sum()),
+            "verdict": "unresolved: every onset lies between the first two checkpoints"
+            if len(unresolved) == seen.sum() else verdict(alpha_ci),
+            "unresolved": unresolved, "n_boot_ok": int(np.isfinite(boot[:, 1]).sum()),
             "loso": loso, "predictions": predictions, "censored": censored}, boot
 
 
 def _group_points(runs, mode):
-    return [{"run": r.name, "N": r.n, "onset": o.tokens, "censored": o.tokens is None,
+    return [{"run": r.name, "N": r.n, "onset": o.tokens, "censored": o.tokens is None, "resolved": o.resolved,
              "last_tokens": o.last_tokens, "interval": o.interval} for r, o in ((r, r.onsets[mode]) for r in runs)]
 
 
@@ -394,6 +399,10 @@ def fit_onset_law(runs, delta, starts, n_boot, rng, warnings):
         if result["single_run_sizes"]:
             warn(f"group {schedule}/{mode}: {len(result['single_run_sizes'])} size(s) have a single run, where the "
                  "bootstrap resamples probe seeds only and misses run-to-run variation", warnings)
+        if result["unresolved"]:
+            warn(f"group {schedule}/{mode}: {len(result['unresolved'])} run(s) have their onset between the first two "
+                 "checkpoints, after a best at the first: the checkpoint grid bounds these onsets but does not "
+                 "resolve them, so alpha measures the grid; add earlier checkpoints", warnings)
         fitted.append(result)
     if len({r.n for r in runs}) < 2:
         fail(f"all runs have one model size (N = {runs[0].n:.3g}): fewer than 2 distinct model sizes; "
@@ -502,6 +511,10 @@ def plot_onsets(path, onset, boots):
                              if p["interval"] else [0.0, 0.0] for p in seen]).T
             ax.errorbar([p["N"] for p in seen], [p["onset"] for p in seen], yerr=np.clip(errs, 0, None),
                         fmt="osDvP*"[k % 6], color=colour, alpha=0.8, capsize=2, label=label)
+        grid_bound = [p for p in seen if not p["resolved"]]
+        if grid_bound:
+            ax.scatter([p["N"] for p in grid_bound], [p["onset"] for p in grid_bound], marker="x", s=90,
+                       color=colour, label=f"{label}: unresolved, between the first two checkpoints")
         cens = [p for p in g["runs"] if p["censored"]]
         if cens:
             ax.scatter([p["N"] for p in cens], [p["last_tokens"] for p in cens], marker="^", s=60,
@@ -518,6 +531,7 @@ def plot_onsets(path, onset, boots):
                 ax.fill_between(grid, lo, hi, color=colour, alpha=0.15)
     ax.set(xscale="log", yscale="log", xlabel="non-embedding parameters N", ylabel="onset (training tokens)",
            title="Onset of plasticity loss vs model size (band: 95% bootstrap)")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     save_figure(fig, path)
 

@@ -21,7 +21,9 @@ Outputs in the run directory:
                 Finished probes are skipped when the command runs again; the file is
                 rewritten atomically, so an interruption never leaves a partial record.
   onset.json    the onset of plasticity loss per fine-tuning mode, with a bootstrap interval
-                over probe seeds, or "censored" when no loss is measurable.
+                over probe seeds, or "censored" when no loss is measurable; "resolved" is
+                false when the best checkpoint is the first one and the onset lies before the
+                second: then the checkpoint grid only bounds the onset.
   probe.png     the probe metric against training tokens, a band over seeds, the from-scratch
                 line and the onset.
 
@@ -152,7 +154,9 @@ def estimate_onset(tokens, table, scratch, tol=0.05, n_boot=1000, seed=0):
     if scratch is not None:
         best = int(np.argmin(mean))
         scratch_cross = crossing(tokens, mean, float(np.mean(scratch)), best)
-    return dict(onset_tokens=point, censored=point is None, last_tokens=float(tokens[-1]),
+    # best at the first checkpoint and already worse at the second: the grid bounds the onset, not resolves it
+    resolved = not (point is not None and int(np.argmin(mean)) == 0 and len(tokens) > 1 and point <= tokens[1])
+    return dict(onset_tokens=point, censored=point is None, resolved=resolved, last_tokens=float(tokens[-1]),
                 interval=None if len(table) < 2 else [_finite(lo), _finite(hi)],
                 censored_fraction=float(np.mean(np.isinf(boot))),
                 seed_onsets=None, scratch_cross_tokens=scratch_cross,
@@ -308,6 +312,8 @@ def main(argv):
             lo = "n/a" if iv[0] is None else f"{iv[0]:,.0f}"
             hi = "censored" if iv[1] is None else f"{iv[1]:,.0f}"
             desc = f"onset at {est['onset_tokens']:,.0f} tokens (95% interval over seeds {lo} .. {hi})"
+            if not est["resolved"]:
+                desc += "; unresolved: the probe was best at the first checkpoint, add earlier ones"
         print(f"{mode}: {desc}; best checkpoint at {est['best_tokens']:,.0f} tokens")
     print(f"wrote {records_path}, {run_path / 'onset.json'}, {run_path / 'probe.png'}")
 

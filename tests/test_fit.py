@@ -14,12 +14,13 @@ LAW = {"A": 0.05, "a": 0.3, "b": 0.4, "E": -0.02}  # true forgetting law of the 
 SIZES = [1e4, 3e4, 1e5, 3e5, 1e6]
 
 
-def onset_entry(seed_onsets, last_tokens=1e8):
+def onset_entry(seed_onsets, last_tokens=1e8, resolved=True):
     """onset.json fields from per-seed onsets (None = that seed saw no onset), as probe.py writes them."""
     finite = sorted(v for v in seed_onsets if v is not None)
     median = float(np.median([np.inf if v is None else v for v in seed_onsets]))
     censored = not np.isfinite(median)
-    return {"onset_tokens": None if censored else median, "censored": censored, "last_tokens": last_tokens,
+    return {"onset_tokens": None if censored else median, "censored": censored, "resolved": resolved,
+            "last_tokens": last_tokens,
             "interval": [finite[0], finite[-1]] if finite and not censored else None,
             "seed_onsets": {str(i): v for i, v in enumerate(seed_onsets)}, "scratch_cross_tokens": None}
 
@@ -47,12 +48,12 @@ def probe_records(N, onset, rng, n_seeds=3, modes=(("full", 1.0), ("lora4", 0.05
 
 
 def write_run(root, name, N, seed_onsets, *, schedule="continual", corpus="synthetic", vocab="v1",
-              by_mode=False, records=None, last_tokens=1e8, mode="full"):
+              by_mode=False, records=None, last_tokens=1e8, mode="full", resolved=True):
     d = root / name
     d.mkdir()
     config = {"schedule": schedule, "corpus": corpus, "vocab_hash": vocab, "seed": 0, "n_nonembed": N,
               "model": f"m{N:g}"}
-    entry = onset_entry(seed_onsets, last_tokens)
+    entry = onset_entry(seed_onsets, last_tokens, resolved)
     onset = {"run": name, "metric": "final", "mode": mode, **entry}
     if by_mode:  # lora4 onsets later by a constant factor, so both modes follow the same exponent
         onset["onsets_by_mode"] = {"full": entry, "lora4": onset_entry(
@@ -221,3 +222,12 @@ def test_all_censored_is_reported_not_refused(tmp_path):
     text = json.dumps(summary)
     assert "no onset law fitted" in text
     assert (tmp_path / "fit" / "report.md").exists() and (tmp_path / "fit" / "onset_vs_size.png").exists()
+
+
+def test_onsets_bounded_only_by_the_grid_are_not_a_law(tmp_path, capsys):
+    dirs = [write_run(tmp_path, f"r{k}", n, [4e3 * (1 + 0.1 * k)] * 3, resolved=False)
+            for k, n in enumerate([1e4, 1e5, 1e6])]
+    summary = run_main(dirs, tmp_path / "fit")
+    (g,) = summary["onset"]["groups"]
+    assert g["verdict"].startswith("unresolved") and len(g["unresolved"]) == 3
+    assert "does not resolve them" in capsys.readouterr().err

@@ -52,6 +52,14 @@ def test_onset_recovered_from_synthetic_curves():
     assert abs(math.log(est["scratch_cross_tokens"] / (t0 * math.exp(0.2 / slope)))) < 0.1
 
 
+def test_onset_before_the_second_checkpoint_is_unresolved():
+    tokens = np.geomspace(1e3, 1e7, 8)
+    worsening = 2.0 + 0.3 * np.log(tokens / 1e3)  # best at the first checkpoint, worse from then on
+    est = probe.estimate_onset(tokens, np.tile(worsening, (3, 1)), scratch=None, tol=0.05, n_boot=50)
+    assert not est["censored"] and tokens[0] < est["onset_tokens"] <= tokens[1] and not est["resolved"]
+    assert probe.estimate_onset(tokens, np.tile(worsening[::-1], (3, 1)), None, n_boot=50)["censored"]
+
+
 def test_no_onset_is_censored():
     tokens = np.geomspace(1e3, 1e7, 12)
     improving = 3.0 - 0.1 * np.log(tokens)
