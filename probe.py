@@ -267,8 +267,13 @@ def main(argv):
     # resume: skip what is done
     records_path = run_path / "probe.jsonl"
     records = [json.loads(ln) for ln in records_path.read_text().splitlines()] if records_path.exists() else []
+    # records made with other settings would mix into the onset; refuse rather than overwrite them
     same = dict(probe_lang=lang, probe_steps=probe_steps, batch_size=B, eval_every=eval_every)
-    records = [r for r in records if all(r.get(k) == v for k, v in same.items())]
+    other = {k: sorted({str(r.get(k)) for r in records} - {str(v)}) for k, v in same.items()}
+    other = {k: v for k, v in other.items() if v}
+    if other:
+        raise SystemExit(f"probe.py: {records_path} holds probes made with other settings {other} (now {same}); "
+                         "fix: rerun with those settings, or move the file aside to start a new probe")
     done = {(r["ckpt_step"], r["seed"], r["mode_name"], r["lr"]) for r in records}
     todo = [(s, m, lr, sd) for s in wanted for m in mode_list for lr in lrs for sd in seed_list
             if (s, sd, m, lr) not in done]

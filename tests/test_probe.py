@@ -98,6 +98,10 @@ def test_common_random_numbers_and_resume(tiny_run, tmp_path, capsys):
     probe.main(args)
     assert "0 to do" in capsys.readouterr().out
     assert (run / "probe.jsonl").read_text() == before
+    # other settings would mix into the onset: refused, and the finished records stay as they were
+    with pytest.raises(SystemExit, match="other settings.*probe_steps"):
+        probe.main([*args, "--probe_steps=30"])
+    assert (run / "probe.jsonl").read_text() == before
 
 
 def test_modes_forgetting_lr_grid_and_onset(tiny_run, tmp_path):
