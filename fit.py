@@ -487,8 +487,21 @@ def fit_forgetting_law(runs, delta, starts, n_boot, rng, warnings):
               "huber_delta": delta, "n_points": int(d["F"].size), "n_records": int(d["final"].size),
               "n_runs": len(d["size_of_run"]), "distinct_P": distinct_P,
               "linear": {"c": float(c), "d": float(d0), "r2": float(r2), "c_ci": interval(slopes)}}
+    notes = []
     if len(distinct_P) == 1:
-        result["note"] = "only one distinct P: fitted F = A*S^b + E (a is not identifiable, reported as 0)"
+        notes.append("only one distinct P: fitted F = A*S^b + E (a is not identifiable, reported as 0)")
+    # F should grow with S; where it does not, b -> 0 and only the exponent of P, a*b, is identified
+    rising = sum(np.mean(d["F"][(d["P"] == P) & (d["S"] == d["S"][d["P"] == P].max())])
+                 > np.mean(d["F"][(d["P"] == P) & (d["S"] == d["S"][d["P"] == P].min())]) for P in distinct_P)
+    result["rises_with_S"] = f"{rising} of {len(distinct_P)}"
+    if fit["b"] < 0.05:
+        notes.append(f"b = {fit['b']:.2g} is near 0: forgetting does not grow as a power of the fine-tuning steps "
+                     f"here (it rises from the first to the last evaluated step for {rising} of {len(distinct_P)} "
+                     f"P); a and b are then not separately identified, only a*b = {fit['a'] * fit['b']:.3g}, "
+                     "the exponent of P")
+        warn(f"forgetting law: {notes[-1]}", warnings)
+    if notes:
+        result["note"] = "; ".join(notes)
     return result, d
 
 
@@ -630,16 +643,28 @@ def write_report(s):
     lines = [f"# Fit report\n\n{len(s['inputs'])} runs, corpus `{s['corpus']}`, vocab `{s['vocab_hash']}`; "
              f"{s['options']['bootstrap']} bootstrap replicates, seed {s['options']['seed']}, "
              f"Huber delta {s['options']['huber_delta']} (log onset).\n",
-             "## Onset law: onset = a N^alpha\n",
-             "| schedule | mode | runs (fitted/all) | sizes | alpha [95% CI] | alpha OLS | a [95% CI] "
-             "| verdict |",
-             "|---|---|---|---|---|---|---|---|"]
+             "## Onsets per run\n",
+             "| schedule | mode | run | N | onset (tokens) [95% over probe seeds] | last checkpoint |",
+             "|---|---|---|---|---|---|"]
+    for g in sorted(o["groups"] + o["skipped"], key=lambda g: (g["schedule"], g["mode"])):
+        for p in sorted(g["runs"], key=lambda p: p["N"]):
+            seen = "none seen (censored)" if p["censored"] else f"{_f(p['onset'])} {_ci(p['interval'])}" + (
+                "" if p["resolved"] else " unresolved: before the second checkpoint")
+            lines.append(f"| {g['schedule']} | {g['mode']} | {p['run']} | {_f(p['N'])} | {seen} | "
+                         f"{_f(p['last_tokens'])} |")
+    lines.append("\n## Onset law: onset = a N^alpha\n")
+    if not o["groups"]:
+        lines.append("Not fitted: no (schedule, mode) group has onsets at two model sizes or more.")
+    else:
+        lines += ["| schedule | mode | runs (fitted/all) | sizes | alpha [95% CI] | alpha OLS | a [95% CI] "
+                  "| verdict |", "|---|---|---|---|---|---|---|---|"]
     for g in o["groups"]:
         lines.append(f"| {g['schedule']} | {g['mode']} | {g['n_fitted']}/{g['n_runs']} | {len(g['sizes'])} | "
                      f"{g['alpha']:.3f} {_ci(g['alpha_ci'])} | {g['alpha_ols']:.3f} | "
                      f"{_f(g['a'])} {_ci(g['a_ci'])} | **{g['verdict']}** |")
-    lines += ["\n### Predicted onsets (tokens)\n", "| schedule | mode | "
-              + " | ".join(f"N = {n:.0e}" for n in PREDICT_N) + " |", "|---|---|" + "---|" * len(PREDICT_N)]
+    if o["groups"]:
+        lines += ["\n### Predicted onsets (tokens)\n", "| schedule | mode | "
+                  + " | ".join(f"N = {n:.0e}" for n in PREDICT_N) + " |", "|---|---|" + "---|" * len(PREDICT_N)]
     for g in o["groups"]:
         cells = " | ".join(f"{_f(p['onset'])} {_ci(p['ci'])}" for p in g["predictions"])
         lines.append(f"| {g['schedule']} | {g['mode']} | {cells} |")
@@ -650,8 +675,8 @@ def write_report(s):
         lines += [f"| {g['schedule']} | {g['mode']} | {_f(x['held_out_N'])} | {x['alpha']:.3f} | "
                   f"{x['observed_over_predicted']:.3g} |" for g, x in loso]
     cens = [(g, c) for g in o["groups"] for c in g["censored"]]
-    lines.append(f"\n### Censored runs (no onset seen): {len(cens)} in fitted groups")
     if cens:
+        lines.append(f"\n### Censored runs in fitted groups: {len(cens)}")
         lines += ["", "| schedule | mode | run | N | last tokens | predicted onset | consistent |",
                   "|---|---|---|---|---|---|---|"]
         lines += [f"| {g['schedule']} | {g['mode']} | {c['run']} | {_f(c['N'])} | {_f(c['last_tokens'])} | "

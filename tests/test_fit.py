@@ -221,7 +221,9 @@ def test_all_censored_is_reported_not_refused(tmp_path):
     summary = json.loads((tmp_path / "fit" / "summary.json").read_text())
     text = json.dumps(summary)
     assert "no onset law fitted" in text
-    assert (tmp_path / "fit" / "report.md").exists() and (tmp_path / "fit" / "onset_vs_size.png").exists()
+    assert (tmp_path / "fit" / "onset_vs_size.png").exists()
+    report = (tmp_path / "fit" / "report.md").read_text()  # what was seen, run by run, not empty tables
+    assert "Not fitted" in report and report.count("none seen (censored)") == 2 and "| r1 |" in report
 
 
 def test_onsets_bounded_only_by_the_grid_are_not_a_law(tmp_path, capsys):
@@ -231,3 +233,20 @@ def test_onsets_bounded_only_by_the_grid_are_not_a_law(tmp_path, capsys):
     (g,) = summary["onset"]["groups"]
     assert g["verdict"].startswith("unresolved") and len(g["unresolved"]) == 3
     assert "does not resolve them" in capsys.readouterr().err
+
+
+def test_forgetting_flat_in_steps_is_flagged_not_reported_as_a_law(tmp_path):
+    """Forgetting that depends on P but not on S drives b to 0: the report must say a and b are not identified."""
+    rng = np.random.default_rng(3)
+    dirs = []
+    for N in (1e4, 1e5):
+        recs = probe_records(N, None, rng)
+        for r in recs:
+            flat = 0.2 * np.log10(r["trainable_params"])  # the same rise at every step
+            r["forget"] = {lang: [3.0] + [3.0 + flat + rng.normal(0, 0.002) for _ in r["eval_steps"][1:]]
+                           for lang in ("uk", "el")}
+        dirs.append(write_run(tmp_path, f"flat-{N:g}", N, [1e5, 1.1e5, 1.2e5], records=recs))
+    summary = run_main(dirs, tmp_path / "fit")
+    f = summary["forgetting"]
+    assert f["params"]["b"] < 0.05 and "not separately identified" in f["note"]
+    assert any("not separately identified" in w for w in summary["warnings"])
