@@ -363,13 +363,14 @@ def fit_onset_group(schedule, mode, runs, delta, starts, n_boot, rng):
                  "consistent": predict(r.n) >= o.last_tokens}
                 for r, o in zip(runs, onsets) if o.tokens is None]
     unresolved = [r.name for r, o in zip(runs, onsets) if o.tokens is not None and not o.resolved]
+    resolved_sizes = {r.n for r, o in zip(runs, onsets) if o.tokens is not None and o.resolved}
     return {"schedule": schedule, "mode": mode, "n_runs": len(runs), "n_fitted": int(seen.sum()),
             "sizes": sorted(set(N[seen].tolist())), "alpha": fit["alpha"], "alpha_ci": alpha_ci,
             "log_a": fit["log_a"], "log_a_ci": log_a_ci, "a": float(np.exp(fit["log_a"])),
             "a_ci": None if log_a_ci is None else np.exp(log_a_ci).tolist(),
             "alpha_ols": fit["alpha_ols"], "log_a_ols": fit["log_a_ols"], "start_spread": fit["start_spread"],
-            "verdict": "unresolved: every onset lies between the first two checkpoints"
-            if len(unresolved) == seen.sum() else verdict(alpha_ci),
+            "verdict": "unresolved: fewer than 2 sizes have an onset that the checkpoint grid resolves"
+            if len(resolved_sizes) < 2 else verdict(alpha_ci),
             "unresolved": unresolved, "n_boot_ok": int(np.isfinite(boot[:, 1]).sum()),
             "loso": loso, "predictions": predictions, "censored": censored}, boot
 

@@ -233,6 +233,11 @@ def test_onsets_bounded_only_by_the_grid_are_not_a_law(tmp_path, capsys):
     (g,) = summary["onset"]["groups"]
     assert g["verdict"].startswith("unresolved") and len(g["unresolved"]) == 3
     assert "does not resolve them" in capsys.readouterr().err
+    # one size resolved is still no law: the slope would rest on the grid-bound onsets
+    dirs = [write_run(tmp_path, f"s{k}", n, [4e3 * (1 + 0.1 * k)] * 3, resolved=k == 0)
+            for k, n in enumerate([1e4, 1e5, 1e6])]
+    (g,) = run_main(dirs, tmp_path / "fit2")["onset"]["groups"]
+    assert g["verdict"].startswith("unresolved") and len(g["unresolved"]) == 2
 
 
 def test_forgetting_flat_in_steps_is_flagged_not_reported_as_a_law(tmp_path):
