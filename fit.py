@@ -536,7 +536,8 @@ def plot_onsets(path, onset, boots):
         if (g["schedule"], g["mode"]) in boots:
             grid = np.geomspace(min(g["sizes"]) / 1.5, max(g["sizes"]) * 1.5, 60)
             ax.plot(grid, np.exp(g["log_a"] + g["alpha"] * np.log(grid)), ["-", "--", ":", "-."][k % 4],
-                    color=colour, label=f"{label} fit: alpha = {g['alpha']:.2f}")
+                    color=colour, label=f"{label} fit: alpha = {g['alpha']:.2f}"
+                    + (" (unresolved: no verdict)" if g["verdict"].startswith("unresolved") else ""))
             boot = boots[g["schedule"], g["mode"]]
             boot = boot[np.isfinite(boot[:, 1])]
             if len(boot) >= MIN_BOOT:

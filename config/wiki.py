@@ -1,9 +1,9 @@
 # A real-text study on CPU: the Wikipedia corpus of ../shared/corpus/wiki (six training
 # languages in six scripts, Vietnamese held out), two micro sizes 8x apart, both schedules.
 #   python sweep.py config/wiki.py --source_path=../shared/corpus/wiki
-# Measured on 2 CPU cores (8k compact vocabulary, context 128, batch 16): micro-12k trains at
-# about 9.7k tokens/s and micro-100k at about 7.7k, so each 5M-token run takes 9-11 minutes
-# and its probe (9 checkpoints x 2 seeds x 100 steps of 8x128) about 4 more: about 1 hour in all.
+# Measured on 2 CPU cores (8k compact vocabulary, context 128, batch 16): the runs trained at
+# 11-14k tokens/s, so each 5M-token run took 6-8 minutes and its probe (9 checkpoints x 2 seeds
+# x 100 steps of 8x128) 2-4 more: 40 minutes in all (results/wiki/RUN.md).
 name = "wiki"
 corpus = "wiki"
 source = "textdir"
