@@ -765,10 +765,10 @@ class Sampler:
         self.g.set_state(state)
 
 
-def fixed_batches(arr, n_batches, batch_size, block_size, seed=1234):
+def fixed_batches(arr, n_batches, batch_size, block_size, seed=1234, name="validation split"):
     """The same evaluation batches every time (a separate generator: evaluating never moves
-    the training stream)."""
-    s = Sampler({"_": arr}, block_size, seed)
+    the training stream). name says whose split it is in an error."""
+    s = Sampler({name: arr}, block_size, seed)
     return [s.sample(batch_size)[:2] for _ in range(n_batches)]
 
 

@@ -257,8 +257,9 @@ def main(argv):
     seed_list = [int(s) for s in seeds.split(",") if s]
     mode_list = [m for m in modes.split(",") if m]
     lrs = [float(x) for x in lr_grid.split(",") if x] or [probe_lr or run["lr"]]
-    evals = {"probe": fixed_batches(bins[lang]["val"], eval_batches, B, T)}
-    evals.update({lg: fixed_batches(bins[lg]["val"], forget_batches, B, T) for lg in run["train_langs"]})
+    evals = {"probe": fixed_batches(bins[lang]["val"], eval_batches, B, T, name=f"{lang} val.bin")}
+    evals.update({lg: fixed_batches(bins[lg]["val"], forget_batches, B, T, name=f"{lg} val.bin")
+                  for lg in run["train_langs"]})
     batches = {}
     for sd in seed_list:
         sampler = Sampler({lang: bins[lang]["train"]}, T, seed=10_000 + sd)

@@ -159,7 +159,8 @@ def main(argv):
     eval_langs = train_langs + ([probe_lang] if probe_lang in all_langs else [])
     bins, vocab = load_corpus(data_dir, corpus, eval_langs)
     sampler = Sampler({lang: bins[lang]["train"] for lang in train_langs}, block_size, seed)
-    val = {lang: [(x.to(dev), y.to(dev)) for x, y in fixed_batches(bins[lang]["val"], eval_batches, batch_size, block_size)]
+    val = {lang: [(x.to(dev), y.to(dev)) for x, y in fixed_batches(bins[lang]["val"], eval_batches, batch_size,
+                                                                   block_size, name=f"{lang} val.bin")]
            for lang in eval_langs}
     order = train_langs[:]
     random.Random(seed).shuffle(order)

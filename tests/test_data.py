@@ -98,6 +98,8 @@ def test_refusals(corpus_dir, tmp_path):
     with pytest.raises(SystemExit, match="fewer than one sequence"):
         bins, _ = data.load_corpus(corpus_dir, "synthetic", ["el"])
         data.Sampler({"el": bins["el"]["val"]}, block_size=10**7, seed=0)
+    with pytest.raises(SystemExit, match="el val.bin has .* fewer than one sequence"):
+        data.fixed_batches(bins["el"]["val"], 1, 2, block_size=10**7, name="el val.bin")
     with pytest.raises(SystemExit, match="no corpus"):
         data.load_corpus(tmp_path, "nothing", ["el"])
 
