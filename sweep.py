@@ -151,7 +151,9 @@ def main(argv):
             for k, v in json.loads(r.parent.joinpath(f"{r.name}.time.json").read_text()).items():
                 stages[k] = stages.get(k, 0.0) + v
         (out / "RUN.md").write_text(
-            f"# {name}\n\ncommand: `python sweep.py {' '.join(argv)}`\n\nmachine: {machine()}\n\n"
+            f"# {name}\n\ncommand: `python sweep.py {' '.join(argv)}`"
+            + ("" if stage == "all" else " (the fit alone; the wall time below includes the cells' earlier runs)")
+            + f"\n\nmachine: {machine()}\n\n"
             f"wall time: {sum(stages.values()) / 60:.1f} min in all ("
             + ", ".join(f"{k} {v / 60:.1f}" for k, v in stages.items()) + ")\n")
         print(f"done in {(time.time() - t0) / 60:.1f} min: {out}/report.md")
