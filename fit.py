@@ -219,7 +219,8 @@ def fit_power_law(logN, logy, delta=0.1, starts=5):
 
 def forgetting_law(params, P, S):
     """F = A * (P^a * S)^b + E, evaluated in logs."""
-    z = np.log(params["A"]) + params["b"] * (params["a"] * np.log(P) + np.log(S))
+    with np.errstate(divide="ignore"):  # A = 0 (a degenerate fit) gives the constant E
+        z = np.log(params["A"]) + params["b"] * (params["a"] * np.log(P) + np.log(S))
     return np.exp(z) + params["E"]
 
 
@@ -472,11 +473,13 @@ def fit_forgetting_law(runs, delta, starts, n_boot, rng, warnings):
         return {"skipped": "too few probe records with forgetting curves"}, None
     fit = fit_forgetting(d["P"], d["S"], d["F"], delta, starts)
     names = ("A", "a", "b", "E")
+    flat = fit["b"] < 0.05  # F does not grow with S: the law is degenerate, its replicates would be too
     reps, slopes = [], []
     for _ in range(n_boot):
         w = _replicate_weights(d, rng)
-        rep = fit_forgetting(d["P"], d["S"], d["F"], delta, weights=w[d["rec_of_pt"]], start=fit)
-        reps.append([rep[k] for k in names])
+        if not flat:
+            rep = fit_forgetting(d["P"], d["S"], d["F"], delta, weights=w[d["rec_of_pt"]], start=fit)
+            reps.append([rep[k] for k in names])
         slopes.append(huber_line(d["learn"], d["final"], w, np.inf, [0.0, 0.0])[0][1])
     reps = np.array(reps).reshape(-1, 4)
     (d0, c), _ = huber_line(d["learn"], d["final"], np.ones_like(d["final"]), np.inf, [0.0, 0.0])
@@ -484,7 +487,7 @@ def fit_forgetting_law(runs, delta, starts, n_boot, rng, warnings):
     r2 = 1.0 - resid.var() / d["final"].var() if d["final"].var() > 0 else float("nan")
     distinct_P = sorted(set(d["P"].tolist()))
     result = {"form": fit["form"], "params": {k: fit[k] for k in names},
-              "ci": {k: interval(reps[:, i]) for i, k in enumerate(names)},
+              "ci": {k: None if flat else interval(reps[:, i]) for i, k in enumerate(names)},
               "huber_delta": delta, "n_points": int(d["F"].size), "n_records": int(d["final"].size),
               "n_runs": len(d["size_of_run"]), "distinct_P": distinct_P,
               "linear": {"c": float(c), "d": float(d0), "r2": float(r2), "c_ci": interval(slopes)}}
@@ -495,11 +498,12 @@ def fit_forgetting_law(runs, delta, starts, n_boot, rng, warnings):
     rising = sum(np.mean(d["F"][(d["P"] == P) & (d["S"] == d["S"][d["P"] == P].max())])
                  > np.mean(d["F"][(d["P"] == P) & (d["S"] == d["S"][d["P"] == P].min())]) for P in distinct_P)
     result["rises_with_S"] = f"{rising} of {len(distinct_P)}"
-    if fit["b"] < 0.05:
+    if flat:
+        ab = f", only a*b = {fit['a'] * fit['b']:.3g}, the exponent of P" if fit["b"] > 1e-12 else \
+            "; the fit is close to a constant per P"
         notes.append(f"b = {fit['b']:.2g} is near 0: forgetting does not grow as a power of the fine-tuning steps "
                      f"here (it rises from the first to the last evaluated step for {rising} of {len(distinct_P)} "
-                     f"P); a and b are then not separately identified, only a*b = {fit['a'] * fit['b']:.3g}, "
-                     "the exponent of P")
+                     f"P); a and b are then not separately identified{ab}; no intervals are given")
         warn(f"forgetting law: {notes[-1]}", warnings)
     if notes:
         result["note"] = "; ".join(notes)
