@@ -500,7 +500,7 @@ def fit_forgetting_law(runs, delta, starts, n_boot, rng, warnings):
     result["rises_with_S"] = f"{rising} of {len(distinct_P)}"
     if flat:
         ab = f", only a*b = {fit['a'] * fit['b']:.3g}, the exponent of P" if fit["b"] > 1e-12 else \
-            "; the fit is close to a constant per P"
+            "; the fit reduces to a constant"
         notes.append(f"b = {fit['b']:.2g} is near 0: forgetting does not grow as a power of the fine-tuning steps "
                      f"here (it rises from the first to the last evaluated step for {rising} of {len(distinct_P)} "
                      f"P); a and b are then not separately identified{ab}; no intervals are given")
