@@ -494,9 +494,11 @@ def fit_forgetting_law(runs, delta, starts, n_boot, rng, warnings):
     notes = []
     if len(distinct_P) == 1:
         notes.append("only one distinct P: fitted F = A*S^b + E (a is not identifiable, reported as 0)")
-    # F should grow with S; where it does not, b -> 0 and only the exponent of P, a*b, is identified
-    rising = sum(np.mean(d["F"][(d["P"] == P) & (d["S"] == d["S"][d["P"] == P].max())])
-                 > np.mean(d["F"][(d["P"] == P) & (d["S"] == d["S"][d["P"] == P].min())]) for P in distinct_P)
+    def mean_F(P, S):
+        return d["F"][(d["P"] == P) & (d["S"] == S)].mean()
+
+    steps = {P: d["S"][d["P"] == P] for P in distinct_P}
+    rising = sum(mean_F(P, s.max()) > mean_F(P, s.min()) for P, s in steps.items())
     result["rises_with_S"] = f"{rising} of {len(distinct_P)}"
     if flat:
         ab = f", only a*b = {fit['a'] * fit['b']:.3g}, the exponent of P" if fit["b"] > 1e-12 else \
@@ -664,16 +666,14 @@ def write_report(s):
     else:
         lines += ["| schedule | mode | runs (fitted/all) | sizes | alpha [95% CI] | alpha OLS | a [95% CI] "
                   "| verdict |", "|---|---|---|---|---|---|---|---|"]
-    for g in o["groups"]:
-        lines.append(f"| {g['schedule']} | {g['mode']} | {g['n_fitted']}/{g['n_runs']} | {len(g['sizes'])} | "
-                     f"{g['alpha']:.3f} {_ci(g['alpha_ci'])} | {g['alpha_ols']:.3f} | "
-                     f"{_f(g['a'])} {_ci(g['a_ci'])} | **{g['verdict']}** |")
-    if o["groups"]:
+        lines += [f"| {g['schedule']} | {g['mode']} | {g['n_fitted']}/{g['n_runs']} | {len(g['sizes'])} | "
+                  f"{g['alpha']:.3f} {_ci(g['alpha_ci'])} | {g['alpha_ols']:.3f} | "
+                  f"{_f(g['a'])} {_ci(g['a_ci'])} | **{g['verdict']}** |" for g in o["groups"]]
         lines += ["\n### Predicted onsets (tokens)\n", "| schedule | mode | "
                   + " | ".join(f"N = {n:.0e}" for n in PREDICT_N) + " |", "|---|---|" + "---|" * len(PREDICT_N)]
-    for g in o["groups"]:
-        cells = " | ".join(f"{_f(p['onset'])} {_ci(p['ci'])}" for p in g["predictions"])
-        lines.append(f"| {g['schedule']} | {g['mode']} | {cells} |")
+        lines += [f"| {g['schedule']} | {g['mode']} | "
+                  + " | ".join(f"{_f(p['onset'])} {_ci(p['ci'])}" for p in g["predictions"]) + " |"
+                  for g in o["groups"]]
     loso = [(g, x) for g in o["groups"] for x in g["loso"]]
     if loso:
         lines += ["\n### Leave one size out\n",

@@ -143,6 +143,7 @@ def estimate_onset(tokens, table, scratch, tol=0.05, n_boot=1000, seed=0):
     tokens = np.asarray(tokens, dtype=float)
     table = np.asarray(table, dtype=float)
     mean = table.mean(0)
+    best = int(np.argmin(mean))
     point = onset_of(tokens, mean, tol)
     rng = np.random.default_rng(seed)
     boot = []
@@ -150,17 +151,14 @@ def estimate_onset(tokens, table, scratch, tol=0.05, n_boot=1000, seed=0):
         o = onset_of(tokens, table[rng.integers(len(table), size=len(table))].mean(0), tol)
         boot.append(math.inf if o is None else o)
     lo, hi = np.percentile(boot, [2.5, 97.5], method="inverted_cdf") if len(table) > 1 else (math.nan, math.nan)
-    scratch_cross = None
-    if scratch is not None:
-        best = int(np.argmin(mean))
-        scratch_cross = crossing(tokens, mean, float(np.mean(scratch)), best)
+    scratch_cross = None if scratch is None else crossing(tokens, mean, float(np.mean(scratch)), best)
     # best at the first checkpoint and already worse at the second: the grid bounds the onset, not resolves it
-    resolved = not (point is not None and int(np.argmin(mean)) == 0 and len(tokens) > 1 and point <= tokens[1])
+    resolved = not (point is not None and best == 0 and len(tokens) > 1 and point <= tokens[1])
     return dict(onset_tokens=point, censored=point is None, resolved=resolved, last_tokens=float(tokens[-1]),
                 interval=None if len(table) < 2 else [_finite(lo), _finite(hi)],
                 censored_fraction=float(np.mean(np.isinf(boot))),
                 seed_onsets=None, scratch_cross_tokens=scratch_cross,
-                best_tokens=float(tokens[int(np.argmin(mean))]), tol=tol)
+                best_tokens=float(tokens[best]), tol=tol)
 
 
 def _finite(x):
