@@ -49,6 +49,8 @@ def configure(g, argv):
                 if not k.startswith("_"):
                     g[k] = _check(defaults, k, v, arg)
         else:
+            if "=" not in arg and isinstance(defaults.get(arg[2:]), bool):
+                arg += "=True"  # a bare boolean flag switches it on
             if "=" not in arg:
                 raise ConfigError(f"config: {arg} needs a value: {arg}=VALUE")
             key, val = arg[2:].split("=", 1)

@@ -6,8 +6,15 @@ Train a GPT on a stream of languages and write checkpoints over time for the pro
 
 Schedules:
   continual   tasks of task_tokens tokens, each in one language, cycling through the training
-              languages in an order fixed by the seed;
+              languages in an order fixed by the seed; reset_optimizer_at_task=True gives AdamW
+              a fresh state (moments and step count) at every task boundary, as the paper is
+              reported to do (off by default until a study shows what it changes);
   stationary  every sequence of every batch from a language drawn uniformly from the mixture.
+
+Checkpoints (ckpt_schedule): "tasks" (the default, the paper's protocol as far as we know it)
+at the end of the first task and of every ckpt_every_tasks-th task, plus n_ckpt - 1
+log-spaced points inside the first task; a stationary run uses the same token cadence. "log" and "linear": n_ckpt points
+spaced so in tokens. Step 0 (the initialisation) and the last step are always included.
 
 Learning rate: linear warmup, then constant by default (a decaying schedule would confound
 "can no longer learn" with "is no longer allowed to learn"); cosine is available.
@@ -68,8 +75,10 @@ weight_decay = 0.1
 beta1 = 0.9
 beta2 = 0.95
 grad_clip = 1.0  # 0 = off
-ckpt_schedule = "log"  # log | linear, in tokens
-n_ckpt = 12  # checkpoints after step 0
+reset_optimizer_at_task = False  # continual: fresh AdamW state at every task boundary
+ckpt_schedule = "tasks"  # tasks | log | linear
+ckpt_every_tasks = 1  # tasks: a checkpoint at the end of every k-th task
+n_ckpt = 12  # log | linear: checkpoints after step 0; tasks: n_ckpt - 1 log-spaced ones inside the first task
 eval_batches = 4  # fixed validation batches per language at every checkpoint
 save_every = 250  # steps between resumable states
 log_every = 10
@@ -90,13 +99,21 @@ def lr_at(step, warmup_steps, max_steps):
     return lr * (min_lr_frac + (1 - min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
 
 
-def checkpoint_steps(max_steps):
-    """Step 0, then n_ckpt steps spaced linearly or logarithmically in tokens, ending at max_steps."""
+def checkpoint_steps(max_steps, tokens_per_step):
+    """Step 0, the checkpoints of ckpt_schedule, and max_steps."""
     if ckpt_schedule == "linear":
         steps = [round(max_steps * (i + 1) / n_ckpt) for i in range(n_ckpt)]
-    else:
+    elif ckpt_schedule == "log":
         steps = [round(max_steps ** ((i + 1) / n_ckpt)) for i in range(n_ckpt)]
-    return sorted({0, *steps, max_steps})
+    else:  # the first step of task k: the state at the end of the task before it
+        def task_end(k):
+            return -(-k * task_tokens // tokens_per_step)
+
+        first = min(task_end(1), max_steps)  # the first task's end, the reference of dAUC
+        steps = [first] + [task_end(k) for k in range(ckpt_every_tasks, max_steps * tokens_per_step // task_tokens + 1,
+                                                       ckpt_every_tasks)]
+        steps += [round(first ** (i / n_ckpt)) for i in range(1, n_ckpt)]
+    return sorted({0, *(s for s in steps if s <= max_steps), max_steps})
 
 
 def task_of(step, tokens_per_step, order):
@@ -128,8 +145,10 @@ def main(argv):
     config = configure(globals(), argv)
     if schedule not in ("continual", "stationary"):
         raise SystemExit(f"train.py: schedule must be continual or stationary, got {schedule!r}")
-    if ckpt_schedule not in ("log", "linear") or lr_schedule not in ("constant", "cosine"):
-        raise SystemExit("train.py: ckpt_schedule must be log|linear and lr_schedule constant|cosine")
+    if ckpt_schedule not in ("tasks", "log", "linear") or lr_schedule not in ("constant", "cosine"):
+        raise SystemExit("train.py: ckpt_schedule must be tasks|log|linear and lr_schedule constant|cosine")
+    if ckpt_every_tasks < 1 or n_ckpt < 1:
+        raise SystemExit("train.py: ckpt_every_tasks and n_ckpt must be >= 1")
 
     # --- processes and device
     ddp = int(os.environ.get("RANK", -1)) != -1
@@ -170,7 +189,7 @@ def main(argv):
     if max_steps < 1:
         raise SystemExit(f"train.py: max_tokens={max_tokens} is less than one step ({tokens_per_step} tokens)")
     warmup_steps = max(1, warmup_tokens // tokens_per_step)
-    ckpt_steps = checkpoint_steps(max_steps)
+    ckpt_steps = checkpoint_steps(max_steps, tokens_per_step)
 
     # --- model and optimizer
     torch.manual_seed(seed)
@@ -254,6 +273,9 @@ def main(argv):
         if step >= max_steps:
             break
 
+        if reset_optimizer_at_task and schedule == "continual" and step > 0 \
+                and task != task_of(step - 1, tokens_per_step, order)[0]:
+            optimizer.state.clear()  # AdamW starts afresh: zero moments, step count 0
         lr_now = lr_at(step, warmup_steps, max_steps)
         for group in optimizer.param_groups:
             group["lr"] = lr_now

@@ -32,6 +32,9 @@ def weights(path):
 def test_configure_rejects_typos_and_wrong_types(tmp_path):
     g = {"lr": 0.1, "batch_size": 4, "name": "x", "flag": True}
     assert configure(dict(g), ["--lr=1", "--name=abc", "--flag=False"]) == {"lr": 1.0, "batch_size": 4, "name": "abc", "flag": False}
+    assert configure(dict(g, flag=False), ["--flag"])["flag"] is True  # a bare boolean flag
+    with pytest.raises(SystemExit, match="needs a value"):
+        configure(dict(g), ["--lr"])
     with pytest.raises(SystemExit, match="unknown setting 'lrr'"):
         configure(dict(g), ["--lrr=0.1"])
     with pytest.raises(SystemExit, match="batch_size must be int"):
@@ -80,7 +83,7 @@ def test_stationary_mixes_languages(tmp_path, corpus_dir):
 
 def test_sigkill_and_resume_is_bit_identical(tmp_path, corpus_dir):
     args = [f"--data_dir={corpus_dir}", *TINY, "--task_tokens=4096", "--max_tokens=60000", "--save_every=9",
-            "--n_ckpt=5", "--eval_batches=1", "--dropout=0.1"]
+            "--n_ckpt=5", "--eval_batches=1", "--dropout=0.1", "--reset_optimizer_at_task=True"]
     train([*args, f"--out_dir={tmp_path / 'a'}"])
     b = tmp_path / "b"
     proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), *args, f"--out_dir={b}"],
@@ -102,6 +105,24 @@ def test_sigkill_and_resume_is_bit_identical(tmp_path, corpus_dir):
         wa, wb = weights(tmp_path / "a" / name), weights(b / name)
         assert all(torch.equal(wa[k], wb[k]) for k in wa), name
     assert (tmp_path / "a" / "log.jsonl").read_text() == (b / "log.jsonl").read_text()
+
+
+def test_task_end_checkpoints_and_optimizer_reset(tmp_path, corpus_dir):
+    """The paper's protocol: checkpoints at every task's end plus log-spaced ones inside the first
+    task; reset_optimizer_at_task gives AdamW a fresh state (step count 0) at every boundary."""
+    common = [f"--data_dir={corpus_dir}", *TINY, "--task_tokens=2048", "--max_tokens=6144", "--n_ckpt=4",
+              "--eval_batches=1", "--save_every=1000"]  # 8 steps of 256 tokens per task, 3 tasks
+    train([*common, f"--out_dir={tmp_path / 'reset'}", "--reset_optimizer_at_task=True"])
+    train([*common, f"--out_dir={tmp_path / 'keep'}"])
+    cards = sidecars(tmp_path / "reset")
+    assert [c["step"] for c in cards] == [0, 2, 3, 5, 8, 16, 24]  # 8^(1/4), 8^(2/4), 8^(3/4); task ends
+    assert [c["task_index"] for c in cards[-3:]] == [1, 2, 3]  # the state after tasks 0, 1 and 2
+    steps = {name: {int(v["step"]) for v in torch.load(tmp_path / name / "last.pt", weights_only=True)
+                    ["optimizer"]["state"].values()} for name in ("reset", "keep")}
+    assert steps == {"reset": {8}, "keep": {24}}  # reset at step 16, the start of the last task
+    same = [torch.equal(a, b) for a, b in zip(weights(tmp_path / "reset" / "ckpt" / "step_0000016.pt").values(),
+                                              weights(tmp_path / "keep" / "ckpt" / "step_0000016.pt").values())]
+    assert not all(same)  # the reset at step 8 changed the second task's updates
 
 
 def test_nan_loss_stops_and_keeps_last_good_state(tmp_path, corpus_dir):
