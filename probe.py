@@ -15,22 +15,32 @@ Common random numbers: the fine-tuning batches (and LoRA's initialisation) depen
 probe seed only, so every checkpoint of a run sees exactly the same data in the same order
 and differences between checkpoints are not sampling noise.
 
-Outputs in the run directory:
-  probe.jsonl   one record per (checkpoint, seed, mode, lr): the curve, zero-shot, final and
-                mean-over-curve loss, forgetting curves, trainable parameters, best_lr flag.
-                Finished probes are skipped when the command runs again; the file is
-                rewritten atomically, so an interruption never leaves a partial record.
-  onset.json    the onset of plasticity loss per fine-tuning mode, with a bootstrap interval
-                over probe seeds, or "censored" when no loss is measurable; "resolved" is
-                false when the best checkpoint is the first one and the onset lies before the
-                second: then the checkpoint grid only bounds the onset.
-  probe.png     the probe metric against training tokens, a band over seeds, the from-scratch
-                line and the onset.
+Determinism: the fine-tuning amplifies float differences (up to 0.05 nats between 1 and 2
+CPU threads on one checkpoint), so the probe runs with a fixed thread count (`threads`, 1 by
+default: every machine has one) and records it with the dtype, device and torch version in
+every record; records that differ in any of these, or in any setting that changes their
+numbers, are refused rather than mixed into one onset.
 
-Onset: on the mean over seeds of the metric (final loss by default), find the best
-checkpoint; the onset is the first point after it where the metric is worse than the best by
-more than onset_tol nats, interpolated in log tokens. Separately, where the metric becomes
-worse than the from-scratch reference, if it does.
+Outputs in the run directory:
+  probe.jsonl   one record per (checkpoint, seed, mode, lr): the curve, zero-shot, final loss
+                and AUC, forgetting curves, trainable parameters, best_lr flag, and the
+                settings that made it. Finished probes are skipped when the command runs
+                again; the file is rewritten atomically, so an interruption never leaves a
+                partial record.
+  onset.json    the onset of plasticity loss per fine-tuning mode (onset.py: a smooth curve
+                through all checkpoints and seeds, a bootstrap interval, bias-corrected), in
+                tokens and, for continual runs, in tasks; "censored" when no loss is
+                measurable; "resolved" false when the best checkpoint is the first and the
+                onset lies before the second (the checkpoint grid only bounds it); dAUC per
+                checkpoint.
+  probe.png     the probe metric against training tokens: mean and range over seeds, the
+                smooth curve, the from-scratch line, the onset and its interval, dAUC.
+
+The metric (the paper's protocol, as far as we know it): AUC, the area under the probe
+language's validation-loss curve during fine-tuning (trapezoids over the evaluated steps,
+divided by the steps: the mean loss in nats, so onset_tol keeps its meaning), reported as
+dAUC_k = 100 (AUC_k / AUC_ref - 1) against the checkpoint at the end of the first task (the
+first trained checkpoint when there is none). `metric=final` uses the last loss instead.
 """
 
 import json
@@ -45,6 +55,7 @@ import numpy as np
 import torch
 
 from configurator import configure
+import onset
 from data import Sampler, fixed_batches, load_corpus, write_json
 from model import GPT, GPTConfig, add_lora, estimate_loss, train_only_last
 
@@ -62,11 +73,14 @@ probe_batch_size = 0  # 0 = the run's batch_size
 eval_every = 15
 eval_batches = 4  # fixed probe-language validation batches
 forget_batches = 1  # fixed validation batches per training language, for forgetting
-metric = "final"  # final | mean : what the onset is computed from
+metric = "auc"  # auc | final : what the onset is computed from
 onset_tol = 0.05  # nats worse than the best checkpoint that count as plasticity loss
 n_boot = 1000
+threads = 1  # CPU threads; fixed, because the numbers depend on it (recorded per record)
 device = "auto"
 dtype = "auto"
+calibrate = False  # only run the onset estimator's calibration on simulated curves and print it
+calib_sets = 200  # calibrate: simulated curve sets per (shape, noise)
 # -----------------------------------------------------------------------------
 
 
@@ -112,57 +126,16 @@ def finetune(weights, cfg, mode, lr, seed, train_batches, evals, run, ctx, dev):
         raise SystemExit(f"probe.py: the probe loss became non-finite (mode {mode}, lr {lr}, seed {seed}); "
                          "fix: lower probe_lr")
     return dict(mode=kind, mode_name=mode, lr=lr, seed=seed, trainable_params=trainable, eval_steps=steps,
-                curve=curve, zero_shot=curve[0], final=curve[-1], mean=round(float(np.mean(curve[1:])), 5),
-                forget=curves)
+                curve=curve, zero_shot=curve[0], final=curve[-1], auc=auc(steps, curve), forget=curves)
+
+
+def auc(steps, curve):
+    """Area under the loss curve over the fine-tuning steps, per step (the mean loss, nats)."""
+    s, c = np.asarray(steps, float), np.asarray(curve, float)
+    return round(float(np.sum((c[1:] + c[:-1]) * np.diff(s)) / 2 / (s[-1] - s[0])), 5)
 
 
 # ----------------------------------------------------------------------------- onset
-
-
-def crossing(tokens, values, level, start):
-    """First index j > start with values[j] > level, and the log-token interpolated crossing."""
-    for j in range(start + 1, len(values)):
-        if values[j] > level:
-            a, b = values[j - 1], values[j]
-            frac = 0.0 if b == a or a > level else (level - a) / (b - a)
-            lt = math.log(tokens[j - 1]) + frac * (math.log(tokens[j]) - math.log(tokens[j - 1]))
-            return math.exp(lt)
-    return None
-
-
-def onset_of(tokens, curve, tol):
-    """Onset for one curve over checkpoints with tokens > 0: after the best point, the first
-    point worse than the best by more than tol. None when there is none (censored)."""
-    best = int(np.argmin(curve))
-    return crossing(tokens, curve, curve[best] + tol, best)
-
-
-def estimate_onset(tokens, table, scratch, tol=0.05, n_boot=1000, seed=0):
-    """tokens: (C,) training tokens of the checkpoints (> 0); table: (S, C) probe metric per
-    seed and checkpoint; scratch: (S,) the from-scratch (step 0) metric per seed, or None."""
-    tokens = np.asarray(tokens, dtype=float)
-    table = np.asarray(table, dtype=float)
-    mean = table.mean(0)
-    best = int(np.argmin(mean))
-    point = onset_of(tokens, mean, tol)
-    rng = np.random.default_rng(seed)
-    boot = []
-    for _ in range(n_boot):
-        o = onset_of(tokens, table[rng.integers(len(table), size=len(table))].mean(0), tol)
-        boot.append(math.inf if o is None else o)
-    lo, hi = np.percentile(boot, [2.5, 97.5], method="inverted_cdf") if len(table) > 1 else (math.nan, math.nan)
-    scratch_cross = None if scratch is None else crossing(tokens, mean, float(np.mean(scratch)), best)
-    # best at the first checkpoint and already worse at the second: the grid bounds the onset, not resolves it
-    resolved = not (point is not None and best == 0 and len(tokens) > 1 and point <= tokens[1])
-    return dict(onset_tokens=point, censored=point is None, resolved=resolved, last_tokens=float(tokens[-1]),
-                interval=None if len(table) < 2 else [_finite(lo), _finite(hi)],
-                censored_fraction=float(np.mean(np.isinf(boot))),
-                seed_onsets=None, scratch_cross_tokens=scratch_cross,
-                best_tokens=float(tokens[best]), tol=tol)
-
-
-def _finite(x):
-    return float(x) if math.isfinite(x) else None
 
 
 def metric_table(records, mode, seed_list):
@@ -177,18 +150,25 @@ def metric_table(records, mode, seed_list):
     return tokens, table, scratch
 
 
-def onsets_from_records(records, seed_list, tol, n_boot):
-    """{mode_name: onset dict} from the records of a run."""
+def onsets_from_records(records, seed_list, tol, n_boot, task_tokens=None):
+    """{mode_name: onset dict} from the records of a run. task_tokens (continual runs) adds
+    the onset in tasks; dAUC is against the first checkpoint at or after the first task's end."""
     out = {}
     for mode in sorted({r["mode_name"] for r in records}):
         tokens, table, scratch = metric_table(records, mode, seed_list)
         if len(tokens) < 2:
             continue
-        est = estimate_onset(tokens, table, scratch, tol, n_boot)
-        est["seed_onsets"] = {str(sd): onset_of(tokens, row, tol) for sd, row in zip(seed_list, table)}
+        est = onset.estimate_onset(tokens, table, scratch, tol, n_boot)
+        mean = np.mean(table, 0)
+        ref = next((i for i, t in enumerate(tokens) if task_tokens and t >= task_tokens), 0)
         est.update(metric=metric, mode=mode, n_seeds=len(seed_list), tokens=tokens,
-                   mean_curve=[float(v) for v in np.mean(table, 0)],
-                   scratch=None if scratch is None else float(np.mean(scratch)))
+                   mean_curve=[float(v) for v in mean],
+                   scratch=None if scratch is None else float(np.mean(scratch)),
+                   delta_ref_tokens=tokens[ref], delta_pct=[float(100 * (v / mean[ref] - 1)) for v in mean])
+        if task_tokens:
+            tasks = (lambda t: None if t is None else t / task_tokens)
+            est.update(task_tokens=task_tokens, onset_tasks=tasks(est["onset_tokens"]),
+                       interval_tasks=None if est["interval"] is None else [tasks(t) for t in est["interval"]])
         out[mode] = est
     return out
 
@@ -199,22 +179,30 @@ def plot(run, onsets, records, seed_list, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(7.2, 4.4))
     for i, (mode, est) in enumerate(onsets.items()):
         color = f"C{i}"
         tokens, table, _ = metric_table(records, mode, seed_list)
         table = np.asarray(table)
-        ax.plot(tokens, table.mean(0), "o-", color=color, label=f"{mode}: mean of {len(table)} seeds")
-        ax.fill_between(tokens, table.min(0), table.max(0), color=color, alpha=0.2)
+        ax.plot(tokens, table.mean(0), "o", ms=4, color=color, label=f"{mode}: mean of {len(table)} seeds")
+        ax.fill_between(tokens, table.min(0), table.max(0), color=color, alpha=0.2, lw=0)  # range over seeds
+        ax.plot(tokens, est["smooth_curve"], "-", color=color, lw=1.2, label=f"{mode}: smooth curve (onset.py)")
         if est["scratch"] is not None:
             ax.axhline(est["scratch"], color=color, ls=":", label=f"{mode}: from scratch (step 0)")
         if est["onset_tokens"]:
-            ax.axvline(est["onset_tokens"], color=color, ls="--", label=f"{mode}: onset {est['onset_tokens']:.3g} tokens")
-            if est["interval"] and est["interval"][0]:
-                ax.axvspan(est["interval"][0], est["interval"][1] or tokens[-1], color=color, alpha=0.08)
+            tasks = f" = {est['onset_tasks']:.3g} tasks" if est.get("onset_tasks") else ""
+            ax.axvline(est["onset_tokens"], color=color, ls="--",
+                       label=f"{mode}: onset {est['onset_tokens']:.3g} tokens{tasks} (band: 95%)")
+            if est["interval"]:
+                ax.axvspan(est["interval"][0], est["interval"][1] or tokens[-1], color=color, alpha=0.08, lw=0)
     ax.set_xscale("log")
     ax.set_xlabel("training tokens of the checkpoint")
-    ax.set_ylabel(f"{run['probe_lang']} validation loss after fine-tuning ({metric})")
+    ax.set_ylabel(f"{run['probe_lang']} probe: {'AUC of the validation loss' if metric == 'auc' else 'final loss'} (nats)")
+    head = onsets.get("full") or next(iter(onsets.values()))
+    if metric == "auc":  # dAUC is a linear rescaling of AUC: a second axis, not a second plot
+        ref = head["mean_curve"][head["tokens"].index(head["delta_ref_tokens"])]
+        sec = ax.secondary_yaxis("right", functions=(lambda a: 100 * (a / ref - 1), lambda d: ref * (1 + d / 100)))
+        sec.set_ylabel(f"dAUC (%) vs the checkpoint at {head['delta_ref_tokens']:,} tokens")
     ax.set_title(f"{Path(run['out_dir']).name}: {run['model']} ({run['n_nonembed'] / 1e6:.3g}M), {run['schedule']}")
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -229,6 +217,16 @@ def plot(run, onsets, records, seed_list, path):
 
 def main(argv):
     configure(globals(), argv)
+    if calibrate:
+        rows = onset.calibrate(n_sets=calib_sets, tol=onset_tol, n_boot=min(n_boot, 200))
+        print("onset estimator on simulated probe curves (3 seeds, 10 checkpoints per decade, 3 decades, "
+              f"onset_tol {onset_tol}):\n" + onset.calibration_table(rows))
+        return
+    if metric not in ("auc", "final"):
+        raise SystemExit(f"probe.py: metric must be auc or final, got {metric!r}")
+    if threads < 1:
+        raise SystemExit(f"probe.py: threads must be >= 1, got {threads}")
+    torch.set_num_threads(threads)
     run_path = Path(run_dir)
     if not (run_path / "config.json").exists():
         raise SystemExit(f"probe.py: {run_path} is not a training run (no config.json); fix: --run_dir=out/<run>")
@@ -267,12 +265,15 @@ def main(argv):
     records_path = run_path / "probe.jsonl"
     records = [json.loads(ln) for ln in records_path.read_text().splitlines()] if records_path.exists() else []
     # records made with other settings would mix into the onset; refuse rather than overwrite them
-    same = dict(probe_lang=lang, probe_steps=probe_steps, batch_size=B, eval_every=eval_every)
+    same = dict(probe_lang=lang, probe_steps=probe_steps, batch_size=B, eval_every=eval_every,
+                eval_batches=eval_batches, forget_batches=forget_batches, threads=threads,
+                dtype="bfloat16" if use_bf16 else "float32", device=dev.split(":")[0], torch_version=torch.__version__)
     other = {k: sorted({str(r.get(k)) for r in records} - {str(v)}) for k, v in same.items()}
     other = {k: v for k, v in other.items() if v}
     if other:
         raise SystemExit(f"probe.py: {records_path} holds probes made with other settings {other} (now {same}); "
-                         "fix: rerun with those settings, or move the file aside to start a new probe")
+                         "fix: rerun with those settings (threads, device and dtype too), or move the file aside "
+                         "to start a new probe")
     done = {(r["ckpt_step"], r["seed"], r["mode_name"], r["lr"]) for r in records}
     todo = [(s, m, lr, sd) for s in wanted for m in mode_list for lr in lrs for sd in seed_list
             if (s, sd, m, lr) not in done]
@@ -287,7 +288,7 @@ def main(argv):
         rec = finetune(weights, cfg, mode, lr, sd, batches[sd], evals, run, ctx, dev)
         card = cards[step]
         rec = dict(ckpt_step=step, tokens=card["tokens"], task_index=card["task_index"], lang=card["lang"],
-                   **rec, probe_lang=lang, probe_steps=probe_steps, batch_size=B, eval_every=eval_every, n_nonembed=run["n_nonembed"],
+                   **rec, **same, n_nonembed=run["n_nonembed"],
                    model=run["model"], schedule=run["schedule"], run_seed=run["seed"],
                    code_version=run.get("code_version"))
         records.append(rec)
@@ -301,7 +302,8 @@ def main(argv):
 
     mark_best(records)
     records = [r for r in records if r["ckpt_step"] in wanted]
-    onsets = onsets_from_records(records, seed_list, onset_tol, n_boot)
+    onsets = onsets_from_records(records, seed_list, onset_tol, n_boot,
+                                 run["task_tokens"] if run["schedule"] == "continual" else None)
     if not onsets:
         print("probe.py: fewer than two trained checkpoints probed: no onset estimated")
         return
@@ -315,7 +317,8 @@ def main(argv):
             iv = est["interval"] or [None, None]
             lo = "n/a" if iv[0] is None else f"{iv[0]:,.0f}"
             hi = "censored" if iv[1] is None else f"{iv[1]:,.0f}"
-            desc = f"onset at {est['onset_tokens']:,.0f} tokens (95% interval over seeds {lo} .. {hi})"
+            tasks = f" = {est['onset_tasks']:.3g} tasks" if est.get("onset_tasks") else ""
+            desc = f"onset at {est['onset_tokens']:,.0f} tokens{tasks} (95% interval {lo} .. {hi})"
             if not est["resolved"]:
                 desc += "; unresolved: the probe was best at the first checkpoint, add earlier ones"
         print(f"{mode}: {desc}; best checkpoint at {est['best_tokens']:,.0f} tokens")
@@ -323,10 +326,10 @@ def main(argv):
 
 
 def mark_best(records):
-    """best_lr: per (checkpoint, mode), the lr with the lowest mean final loss over seeds."""
+    """best_lr: per (checkpoint, mode), the lr with the lowest mean metric over seeds."""
     groups = {}
     for r in records:
-        groups.setdefault((r["ckpt_step"], r["mode_name"]), {}).setdefault(r["lr"], []).append(r["final"])
+        groups.setdefault((r["ckpt_step"], r["mode_name"]), {}).setdefault(r["lr"], []).append(r[metric])
     for r in records:
         by_lr = groups[(r["ckpt_step"], r["mode_name"])]
         r["best_lr"] = r["lr"] == min(by_lr, key=lambda lr: np.mean(by_lr[lr]))

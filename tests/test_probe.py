@@ -36,40 +36,6 @@ def records(run):
     return [json.loads(ln) for ln in (run / "probe.jsonl").read_text().splitlines()]
 
 
-def test_onset_recovered_from_synthetic_curves():
-    tokens = np.geomspace(1e3, 1e7, 25)
-    t0, slope, tol = 1e5, 0.3, 0.05
-    rng = np.random.default_rng(0)
-    clean = 2.0 - 0.2 * np.minimum(np.log(tokens / 1e3), np.log(t0 / 1e3)) / np.log(100) \
-        + slope * np.maximum(0, np.log(tokens / t0))
-    table = clean + rng.normal(0, 0.01, size=(5, len(tokens)))
-    est = probe.estimate_onset(tokens, table, scratch=np.full(5, 2.0), tol=tol, n_boot=300)
-    truth = t0 * math.exp(tol / slope)  # where the rise exceeds the best by tol
-    assert not est["censored"] and abs(math.log(est["onset_tokens"] / truth)) < 0.1
-    lo, hi = est["interval"]
-    assert lo <= truth * 1.05 and hi >= truth * 0.95
-    # crosses the from-scratch level 2.0 where the rise has undone the 0.2 improvement
-    assert abs(math.log(est["scratch_cross_tokens"] / (t0 * math.exp(0.2 / slope)))) < 0.1
-
-
-def test_onset_before_the_second_checkpoint_is_unresolved():
-    tokens = np.geomspace(1e3, 1e7, 8)
-    worsening = 2.0 + 0.3 * np.log(tokens / 1e3)  # best at the first checkpoint, worse from then on
-    est = probe.estimate_onset(tokens, np.tile(worsening, (3, 1)), scratch=None, tol=0.05, n_boot=50)
-    assert not est["censored"] and tokens[0] < est["onset_tokens"] <= tokens[1] and not est["resolved"]
-    assert probe.estimate_onset(tokens, np.tile(worsening[::-1], (3, 1)), None, n_boot=50)["censored"]
-
-
-def test_no_onset_is_censored():
-    tokens = np.geomspace(1e3, 1e7, 12)
-    improving = 3.0 - 0.1 * np.log(tokens)
-    rng = np.random.default_rng(1)
-    table = improving + rng.normal(0, 0.005, size=(4, len(tokens)))
-    est = probe.estimate_onset(tokens, table, scratch=None, tol=0.05, n_boot=200)
-    assert est["censored"] and est["onset_tokens"] is None and est["last_tokens"] == 1e7
-    assert est["censored_fraction"] == 1.0
-
-
 def test_probe_tells_plastic_from_damaged(tiny_run, tmp_path):
     run = copy_run(tiny_run, tmp_path / "run")
     fresh = torch.load(run / "ckpt" / "step_0000000.pt", weights_only=True)["model"]
@@ -101,6 +67,11 @@ def test_common_random_numbers_and_resume(tiny_run, tmp_path, capsys):
     # other settings would mix into the onset: refused, and the finished records stay as they were
     with pytest.raises(SystemExit, match="other settings.*probe_steps"):
         probe.main([*args, "--probe_steps=30"])
+    # the numbers depend on the thread count: records made with another one are refused too
+    with pytest.raises(SystemExit, match="other settings.*threads.*fix: rerun with those settings"):
+        probe.main([*args, "--threads=2"])
+    with pytest.raises(SystemExit, match="other settings.*eval_batches"):
+        probe.main([*args, "--eval_batches=1"])
     assert (run / "probe.jsonl").read_text() == before
 
 
@@ -123,10 +94,25 @@ def test_modes_forgetting_lr_grid_and_onset(tiny_run, tmp_path):
             assert len(best) == 1
     onset = json.loads((run / "onset.json").read_text())
     assert set(onset["onsets_by_mode"]) == {"full", "lora2", "last1"}
-    assert onset["last_tokens"] == 15360 and set(onset["seed_onsets"]) == {"0", "1"}
+    assert onset["last_tokens"] == 15360 and onset["metric"] == "auc" and onset["n_seeds"] == 2
+    # dAUC against the checkpoint at the end of the first task (5120 tokens); onsets also in tasks
+    assert onset["delta_ref_tokens"] == 5120 and onset["delta_pct"][0] == 0 and len(onset["delta_pct"]) == 3
+    for est in onset["onsets_by_mode"].values():
+        assert est["task_tokens"] == 5120
+        assert est["censored"] or est["onset_tasks"] == pytest.approx(est["onset_tokens"] / 5120)
+    r = recs[0]  # AUC: trapezoids over the evaluated steps, per step
+    assert r["auc"] == pytest.approx(((r["curve"][0] + r["curve"][1]) / 2 + (r["curve"][1] + r["curve"][2]) / 2) / 2,
+                                     abs=1e-5)
+    assert {(x["threads"], x["dtype"], x["device"]) for x in recs} == {(1, "float32", "cpu")}
     assert (run / "probe.png").stat().st_size > 5000
 
 
 def test_missing_checkpoint_is_refused(tiny_run):
     with pytest.raises(SystemExit, match="no checkpoint at step"):
         probe.main([f"--run_dir={tiny_run}", "--checkpoints=7"])
+
+
+def test_calibrate_prints_the_table(capsys):
+    probe.main(["--calibrate=True", "--calib_sets=4", "--n_boot=50"])
+    out = capsys.readouterr().out
+    assert "median estimated / true onset" in out and out.count("| plateau |") == 3 and "| decreasing |" in out
