@@ -3,31 +3,34 @@ The laws of the study, fitted from run directories that probe.py has measured.
 
 1. Onset law (Hernandez-Garcia et al. 2026). Per (schedule, fine-tuning mode) group,
        log onset = log a + alpha * log N            (N = non-embedding parameters)
-   with a Huber loss on the log residuals (default delta 0.1, i.e. about 10% in onset: onsets
-   live on a grid of log-spaced checkpoints, so one run off by a checkpoint should pull the
-   line less than a squared loss lets it). The minimum is found by iteratively reweighted
-   least squares from a grid of --starts x --starts starts, as Besiroglu et al. (2024) refit
-   Chinchilla; this problem is convex, so the spread of the optima over the starts is
-   reported as a convergence check. Ordinary least squares is reported alongside.
-   The point fit uses each run's onset_tokens from onset.json.
+   by least squares over the runs, each run one point: its onset_tokens from onset.json
+   (onset.py's bias-corrected estimate from all its checkpoints and probe seeds). The runs
+   are the independent units, and their scatter around the line holds everything that
+   varies between them (training seed, probe noise, the estimator's error), so the interval
+   comes from that scatter: a t interval with n - 2 degrees of freedom around the slope, with
+   the larger of the classical and the HC3 heteroscedasticity-consistent standard error
+   (Long and Ervin 2000), because the onset's noise differs between sizes. Point estimate and interval are one statistic. A
+   bootstrap with 3 runs per size undercovered (89% for a nominal 95%, and it excluded the
+   truth when noise differed between sizes); this interval covers at >= 92% in
+   tests/test_fit.py's simulated studies (5 sizes x 3 runs, onsets carrying the estimator's
+   measured error). The same covariance gives intervals for log a, onsets predicted at large
+   N (given only when the verdict establishes a law) and, with Welch-Satterthwaite degrees
+   of freedom, the difference in alpha between schedules. A Huber fit (delta 0.1 in log
+   onset, from a grid of --starts x --starts starts) is reported alongside as a check on
+   single runs pulling the line. Verdict: sublinear if the alpha interval lies in (0, 1),
+   superlinear if above 1, inconclusive otherwise; no verdict unless two sizes have a
+   resolved onset. Leave-one-size-out refits with >= 3 sizes.
    Censored runs (no onset seen by their last checkpoint) are not fitted; they are listed,
    drawn as lower bounds and checked against the line (consistent if the predicted onset is
    at or beyond the run's last checkpoint).
-   Uncertainty: a bootstrap over the independent units. Runs are resampled with replacement
-   within each model size (every size stays present), then the probe seeds of each drawn
-   run; its onset is the median of the drawn seed onsets (a seed without onset counts as
-   +inf, and an infinite median makes the run censored in that replicate). Percentile 95%
-   intervals for alpha, log a, onsets predicted at large N and the difference in alpha
-   between schedules. Replicates start from the full-data fit. Verdict: sublinear if the
-   alpha interval lies below 1, superlinear if above, inconclusive otherwise.
-   Leave-one-size-out refits with >= 3 sizes.
 
 2. Forgetting law (Kalajdzievski 2024). From every best-lr probe record of a trained
    checkpoint: forgetting F at fine-tuning step S = mean over training languages of the rise
    of their validation loss since step 0; P = trainable parameters. Fit
        F = A * (P^a * S)^b + E        (A = exp(log A) > 0, b = exp(log b) > 0)
    with a Huber loss by Levenberg-Marquardt from a grid of (a, b) starts; with one distinct P
-   the law is F = A * S^b + E. Same bootstrap (runs within sizes, then seeds). Also the
+   the law is F = A * S^b + E. Uncertainty: a bootstrap over the independent units, runs
+   within sizes (every size stays present), then probe seeds within each run. Also the
    linear relation of final forgetting to final learning (zero-shot minus final probe loss).
    Records of the step-0 checkpoint are left out (an untrained model has nothing to forget).
 
@@ -47,6 +50,8 @@ from dataclasses import dataclass
 
 import matplotlib
 import numpy as np
+
+from onset import t_quantile
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
@@ -71,9 +76,9 @@ def warn(message, warnings):
 class Onset:
     tokens: float | None      # None when censored
     last_tokens: float
-    seed_onsets: np.ndarray   # one per probe seed; inf where that seed saw no onset
     interval: list | None
     resolved: bool = True     # False: best at the first checkpoint, onset before the second
+    tasks: float | None = None  # continual runs: the onset in tasks
 
 
 @dataclass
@@ -83,6 +88,7 @@ class Run:
     config: dict
     onsets: dict              # mode name -> Onset
     records: list             # probe.jsonl records with best_lr == true
+    metric: str = "final"     # the probe metric the onsets were estimated from
 
     @property
     def n(self):
@@ -102,15 +108,13 @@ def _read_json(path):
 def _parse_onset(entry, where):
     censored = bool(entry.get("censored")) or entry.get("onset_tokens") is None
     tokens = None if censored else float(entry["onset_tokens"])
-    seeds = [np.inf if v is None else float(v) for v in (entry.get("seed_onsets") or {}).values()]
-    seeds = seeds or [np.inf if censored else tokens]
-    if (tokens is not None and tokens <= 0) or min(seeds) <= 0:
-        fail(f"{where} has a non-positive onset ({tokens}, seeds {seeds}); an onset is a token "
-             "count > 0, check probe.py's output for this run and rerun it")
+    if tokens is not None and tokens <= 0:
+        fail(f"{where} has a non-positive onset ({tokens}); an onset is a token count > 0, check "
+             "probe.py's output for this run and rerun it")
     if "last_tokens" not in entry:
         fail(f"{where} lacks last_tokens; rerun probe.py for this run")
-    return Onset(tokens, float(entry["last_tokens"]), np.array(seeds), entry.get("interval"),
-                 bool(entry.get("resolved", True)))
+    return Onset(tokens, float(entry["last_tokens"]), entry.get("interval"), bool(entry.get("resolved", True)),
+                 entry.get("onset_tasks"))
 
 
 def _read_probe(path):
@@ -150,7 +154,8 @@ def load_runs(dirs, warnings=None):
         has_probe = os.path.isfile(probe)
         if not has_probe:
             unprobed.append(name)
-        runs.append(Run(name, d, config, onsets, _read_probe(probe) if has_probe else []))
+        runs.append(Run(name, d, config, onsets, _read_probe(probe) if has_probe else [],
+                        onset.get("metric", "final")))
     if not runs:
         fail(f"no run directories with onset.json found among {list(dirs)}; pass the run "
              "directories written by train.py and probe.py, e.g. out/*")
@@ -159,6 +164,10 @@ def load_runs(dirs, warnings=None):
         if len(values) > 1:
             fail(f"runs mix {what} ({key}: {', '.join(values)}); onsets are comparable only on one "
                  "corpus and vocabulary, fit each set of runs separately")
+    metrics = sorted({r.metric for r in runs})
+    if len(metrics) > 1:
+        fail(f"runs' onsets come from different probe metrics ({', '.join(metrics)}); fix: rerun probe.py on "
+             "them with one --metric")
     if unprobed:
         warn(f"{len(unprobed)} run(s) have no probe.jsonl and give no probe curves or forgetting: "
              f"{', '.join(unprobed)}", warnings)
@@ -202,19 +211,49 @@ def huber_line(x, y, w, delta, start, iters=500, tol=1e-12):
     return params, loss
 
 
+def ols_line(x, y):
+    """Least squares y ~ c + m x; returns (c, m), the classical and the HC3 covariance of (c, m)
+    (None when n < 3 or a point has leverage 1: no residual to learn from), and n - 2."""
+    X = np.stack([np.ones_like(x), x], 1)
+    XtXi = np.linalg.inv(X.T @ X)
+    beta = XtXi @ X.T @ y
+    r = y - X @ beta
+    lev = np.einsum("ij,jk,ik->i", X, XtXi, X)
+    covs = None
+    if x.size >= 3 and lev.max() < 1 - 1e-9:
+        covs = [r @ r / (x.size - 2) * XtXi, XtXi @ (X.T @ (X * (r / (1 - lev))[:, None] ** 2)) @ XtXi]
+    return beta, covs, x.size - 2
+
+
+def line_variance(covs, v):
+    """Variance of v . (log a, alpha): the larger of the classical and the HC3 estimate. HC3 alone
+    is noisy with 15 runs (it can be half the classical one on homoscedastic data); the classical
+    one misses noise that differs between sizes. The larger one covers in both cases (test_fit)."""
+    return None if covs is None else max(float(v @ c @ v) for c in covs)
+
+
 def fit_power_law(logN, logy, delta=0.1, starts=5):
-    """Fit log y = log a + alpha log N (Huber, grid of starts x starts) and by least squares."""
+    """Fit log y = log a + alpha log N by least squares (with the HC3 covariance and its degrees
+    of freedom), and by a Huber loss from a grid of starts x starts as a robustness check."""
     x, y = np.asarray(logN, float), np.asarray(logy, float)
     if np.unique(x).size < 2:
         raise ValueError("a power law needs points at 2 distinct sizes or more")
+    (log_a, alpha), covs, df = ols_line(x, y)
     alpha0, offset = np.meshgrid(np.linspace(0.0, 2.0, starts), np.linspace(-3.0, 3.0, starts))
     grid = np.stack([np.median(y) - alpha0 * np.median(x) + offset, alpha0], -1).reshape(-1, 2)
     params, loss = huber_line(x, y, np.ones_like(y), delta, grid)
     best = int(np.nanargmin(loss))
-    ols, _ = huber_line(x, y, np.ones_like(y), np.inf, grid[0])
-    return {"log_a": float(params[best, 0]), "alpha": float(params[best, 1]), "loss": float(loss[best]),
-            "log_a_ols": float(ols[0]), "alpha_ols": float(ols[1]),
+    return {"log_a": float(log_a), "alpha": float(alpha), "covs": covs, "df": df,
+            "log_a_huber": float(params[best, 0]), "alpha_huber": float(params[best, 1]),
             "start_spread": float(np.nanmax(np.abs(params[:, 1] - params[best, 1])))}
+
+
+def t_interval(estimate, variance, df):
+    """95% t interval, or None without a variance or degrees of freedom."""
+    if variance is None or df < 1 or not np.isfinite(variance):
+        return None
+    half = t_quantile(0.975, df) * float(np.sqrt(max(variance, 0.0)))
+    return [float(estimate - half), float(estimate + half)]
 
 
 def forgetting_law(params, P, S):
@@ -306,18 +345,6 @@ def interval(samples):
     return [float(np.percentile(s, 2.5)), float(np.percentile(s, 97.5))] if s.size >= MIN_BOOT else None
 
 
-def bootstrap_onset(logN, seed_onsets, delta, start, n_boot, rng):
-    """(n_boot, 2) replicate (log a, alpha); NaN rows where < 2 sizes kept an onset."""
-    y = np.empty((n_boot, len(logN)))
-    for b in range(n_boot):
-        for j, i in enumerate(resample_runs(logN, rng)):
-            seeds = seed_onsets[i]
-            y[b, j] = np.median(rng.choice(seeds, size=seeds.size))
-    seen = np.isfinite(y)
-    params, _ = huber_line(np.asarray(logN), np.log(np.where(seen, y, 1.0)), seen.astype(float), delta, start)
-    return params
-
-
 def verdict(ci):
     """Sublinearity from the 95% interval of alpha. An interval below 1 that reaches 0 or
     below does not show an onset growing with size at all, and says so."""
@@ -334,15 +361,16 @@ def verdict(ci):
 
 # ----------------------------------------------------------------------------- onset law
 
-def fit_onset_group(schedule, mode, runs, delta, starts, n_boot, rng):
+def fit_onset_group(schedule, mode, runs, delta, starts):
     onsets = [r.onsets[mode] for r in runs]
     N = np.array([r.n for r in runs])
     seen = np.array([o.tokens is not None for o in onsets])
     x, logy = np.log(N), np.log([o.tokens if o.tokens is not None else 1.0 for o in onsets])
     fit = fit_power_law(x[seen], logy[seen], delta, starts)
-    seed_onsets = [o.seed_onsets for o in onsets]
-    boot = bootstrap_onset(x, seed_onsets, delta, [fit["log_a"], fit["alpha"]], n_boot, rng)
-    alpha_ci, log_a_ci = interval(boot[:, 1]), interval(boot[:, 0])
+    covs, df = fit["covs"], fit["df"]
+    alpha_var = line_variance(covs, np.array([0.0, 1.0]))
+    alpha_ci = t_interval(fit["alpha"], alpha_var, df)
+    log_a_ci = t_interval(fit["log_a"], line_variance(covs, np.array([1.0, 0.0])), df)
 
     def predict(n):
         return float(np.exp(fit["log_a"] + fit["alpha"] * np.log(n)))
@@ -355,52 +383,56 @@ def fit_onset_group(schedule, mode, runs, delta, starts, n_boot, rng):
             miss = np.mean(logy[out] - refit["log_a"] - refit["alpha"] * x[out])
             loso.append({"held_out_N": held, "alpha": refit["alpha"], "log_a": refit["log_a"],
                          "observed_over_predicted": float(np.exp(miss))})
+    unresolved = [r.name for r, o in zip(runs, onsets) if o.tokens is not None and not o.resolved]
+    resolved_sizes = {r.n for r, o in zip(runs, onsets) if o.tokens is not None and o.resolved}
+    law = "unresolved: fewer than 2 sizes have an onset that the checkpoint grid resolves" \
+        if len(resolved_sizes) < 2 else verdict(alpha_ci)
     predictions = []
-    for n in PREDICT_N:
-        ci = interval(boot[:, 0] + boot[:, 1] * np.log(n))
-        predictions.append({"N": n, "onset": predict(n), "ci": None if ci is None else np.exp(ci).tolist()})
+    if law in ("sublinear", "superlinear"):  # extrapolating a law that is not established says nothing
+        for n in PREDICT_N:
+            v = np.array([1.0, np.log(n)])
+            ci = t_interval(fit["log_a"] + fit["alpha"] * np.log(n), line_variance(covs, v), df)
+            predictions.append({"N": n, "onset": predict(n), "ci": None if ci is None else np.exp(ci).tolist()})
     # a censored run only bounds its onset from below: the line agrees if it predicts an onset beyond that bound
     censored = [{"run": r.name, "N": r.n, "last_tokens": o.last_tokens, "predicted_onset": predict(r.n),
                  "consistent": predict(r.n) >= o.last_tokens}
                 for r, o in zip(runs, onsets) if o.tokens is None]
-    unresolved = [r.name for r, o in zip(runs, onsets) if o.tokens is not None and not o.resolved]
-    resolved_sizes = {r.n for r, o in zip(runs, onsets) if o.tokens is not None and o.resolved}
     return {"schedule": schedule, "mode": mode, "n_runs": len(runs), "n_fitted": int(seen.sum()),
             "sizes": sorted(set(N[seen].tolist())), "alpha": fit["alpha"], "alpha_ci": alpha_ci,
+            "alpha_se": None if alpha_var is None else float(np.sqrt(alpha_var)), "df": df,
             "log_a": fit["log_a"], "log_a_ci": log_a_ci, "a": float(np.exp(fit["log_a"])),
-            "a_ci": None if log_a_ci is None else np.exp(log_a_ci).tolist(),
-            "alpha_ols": fit["alpha_ols"], "log_a_ols": fit["log_a_ols"], "start_spread": fit["start_spread"],
-            "verdict": "unresolved: fewer than 2 sizes have an onset that the checkpoint grid resolves"
-            if len(resolved_sizes) < 2 else verdict(alpha_ci),
-            "unresolved": unresolved, "n_boot_ok": int(np.isfinite(boot[:, 1]).sum()),
-            "loso": loso, "predictions": predictions, "censored": censored}, boot
+            "a_ci": None if log_a_ci is None else np.exp(log_a_ci).tolist(), "covs": covs,
+            "alpha_huber": fit["alpha_huber"], "log_a_huber": fit["log_a_huber"],
+            "start_spread": fit["start_spread"], "verdict": law, "unresolved": unresolved,
+            "loso": loso, "predictions": predictions, "censored": censored}
 
 
 def _group_points(runs, mode):
-    return [{"run": r.name, "N": r.n, "onset": o.tokens, "censored": o.tokens is None, "resolved": o.resolved,
-             "last_tokens": o.last_tokens, "interval": o.interval} for r, o in ((r, r.onsets[mode]) for r in runs)]
+    return [{"run": r.name, "N": r.n, "onset": o.tokens, "tasks": o.tasks, "censored": o.tokens is None,
+             "resolved": o.resolved, "last_tokens": o.last_tokens, "interval": o.interval}
+            for r, o in ((r, r.onsets[mode]) for r in runs)]
 
 
-def fit_onset_law(runs, delta, starts, n_boot, rng, warnings):
-    """Fit every (schedule, mode) group with onsets at >= 2 sizes; returns (summary, replicates by group)."""
+def fit_onset_law(runs, delta, starts, warnings):
+    """Fit every (schedule, mode) group with onsets at >= 2 sizes."""
     groups = {}
     for r in runs:
         for mode in r.onsets:
             groups.setdefault((r.config["schedule"], mode), []).append(r)
-    fitted, skipped, boots = [], [], {}
+    fitted, skipped = [], []
     for (schedule, mode), members in sorted(groups.items()):
         sizes = sorted({r.n for r in members if r.onsets[mode].tokens is not None})
         if len(sizes) < 2:
             skipped.append({"schedule": schedule, "mode": mode, "sizes_with_onset": sizes,
                             "runs": _group_points(members, mode)})
             continue
-        result, boots[schedule, mode] = fit_onset_group(schedule, mode, members, delta, starts, n_boot, rng)
+        result = fit_onset_group(schedule, mode, members, delta, starts)
         result["runs"] = _group_points(members, mode)
         counts = np.unique([r.n for r in members], return_counts=True)
         result["single_run_sizes"] = counts[0][counts[1] == 1].tolist()
         if result["single_run_sizes"]:
-            warn(f"group {schedule}/{mode}: {len(result['single_run_sizes'])} size(s) have a single run, where the "
-                 "bootstrap resamples probe seeds only and misses run-to-run variation", warnings)
+            warn(f"group {schedule}/{mode}: {len(result['single_run_sizes'])} size(s) have a single run; the "
+                 "interval of alpha sees run-to-run variation only through the scatter between sizes", warnings)
         if result["unresolved"]:
             warn(f"group {schedule}/{mode}: {len(result['unresolved'])} run(s) have their onset between the first two "
                  "checkpoints, after a best at the first: the checkpoint grid bounds these onsets but does not "
@@ -417,14 +449,20 @@ def fit_onset_law(runs, delta, starts, n_boot, rng, warnings):
              "size(s), a fit needs 2 or more", warnings)
     by_key = {(g["schedule"], g["mode"]): g for g in fitted}
     comparisons = []
-    for mode in sorted({m for _, m in boots}):
-        if ("continual", mode) in boots and ("stationary", mode) in boots:
-            ci = interval(boots["continual", mode][:, 1] - boots["stationary", mode][:, 1])
-            a_c, a_s = by_key["continual", mode]["alpha"], by_key["stationary", mode]["alpha"]
-            comparisons.append({"mode": mode, "alpha_continual": a_c, "alpha_stationary": a_s,
-                                "diff": a_c - a_s, "diff_ci": ci,
+    for mode in sorted({m for _, m in by_key}):
+        if ("continual", mode) in by_key and ("stationary", mode) in by_key:
+            c, st = by_key["continual", mode], by_key["stationary", mode]
+            ci = None
+            if c["alpha_se"] is not None and st["alpha_se"] is not None and min(c["df"], st["df"]) >= 1:
+                v1, v2 = c["alpha_se"] ** 2, st["alpha_se"] ** 2  # Welch-Satterthwaite degrees of freedom
+                df = (v1 + v2) ** 2 / (v1 ** 2 / c["df"] + v2 ** 2 / st["df"]) if v1 + v2 > 0 else 1
+                ci = t_interval(c["alpha"] - st["alpha"], v1 + v2, int(df))
+            established = all(g["verdict"] in ("sublinear", "superlinear") or g["verdict"].startswith("below 1")
+                              for g in (c, st))
+            comparisons.append({"mode": mode, "alpha_continual": c["alpha"], "alpha_stationary": st["alpha"],
+                                "diff": c["alpha"] - st["alpha"], "diff_ci": ci, "both_resolved": established,
                                 "excludes_zero": ci is not None and (ci[0] > 0 or ci[1] < 0)})
-    return {"groups": fitted, "skipped": skipped, "schedule_comparison": comparisons}, boots
+    return {"groups": fitted, "skipped": skipped, "schedule_comparison": comparisons}
 
 
 # ----------------------------------------------------------------------------- forgetting law
@@ -518,7 +556,7 @@ COLOURS = {"continual": "C0", "stationary": "C1"}
 STYLES = {"continual": "-", "stationary": "--"}
 
 
-def plot_onsets(path, onset, boots):
+def plot_onsets(path, onset):
     fig, ax = plt.subplots(figsize=(7.5, 5))
     groups = onset["groups"] + onset["skipped"]
     modes = sorted({g["mode"] for g in groups})
@@ -527,63 +565,72 @@ def plot_onsets(path, onset, boots):
         label = f"{g['schedule']} / {g['mode']}"
         seen = [p for p in g["runs"] if not p["censored"]]
         if seen:
-            errs = np.array([[p["onset"] - p["interval"][0], p["interval"][1] - p["onset"]]
+            errs = np.array([[p["onset"] - p["interval"][0], (p["interval"][1] or p["last_tokens"]) - p["onset"]]
                              if p["interval"] else [0.0, 0.0] for p in seen]).T
             ax.errorbar([p["N"] for p in seen], [p["onset"] for p in seen], yerr=np.clip(errs, 0, None),
                         fmt="osDvP*"[k % 6], color=colour, alpha=0.8, capsize=2, label=label)
         grid_bound = [p for p in seen if not p["resolved"]]
         if grid_bound:
             ax.scatter([p["N"] for p in grid_bound], [p["onset"] for p in grid_bound], marker="x", s=90,
-                       color=colour, label=f"{label}: unresolved, between the first two checkpoints")
+                       color=colour, label=f"{label}: unresolved, before the second checkpoint")
         cens = [p for p in g["runs"] if p["censored"]]
         if cens:
             ax.scatter([p["N"] for p in cens], [p["last_tokens"] for p in cens], marker="^", s=60,
                        facecolors="none", edgecolors=colour, label=f"{label}: censored, onset > last tokens")
-        if (g["schedule"], g["mode"]) in boots:
-            grid = np.geomspace(min(g["sizes"]) / 1.5, max(g["sizes"]) * 1.5, 60)
+        if "alpha" in g:  # a fitted group: the line over the sizes it was fitted on, and its 95% band
+            grid = np.geomspace(min(g["sizes"]), max(g["sizes"]), 60)
             ax.plot(grid, np.exp(g["log_a"] + g["alpha"] * np.log(grid)), ["-", "--", ":", "-."][k % 4],
-                    color=colour, label=f"{label} fit: alpha = {g['alpha']:.2f}"
-                    + (" (unresolved: no verdict)" if g["verdict"].startswith("unresolved") else ""))
-            boot = boots[g["schedule"], g["mode"]]
-            boot = boot[np.isfinite(boot[:, 1])]
-            if len(boot) >= MIN_BOOT:
-                logs = boot[:, :1] + boot[:, 1:] * np.log(grid)
-                lo, hi = np.exp(np.percentile(logs, [2.5, 97.5], axis=0))
-                ax.fill_between(grid, lo, hi, color=colour, alpha=0.15)
+                    color=colour, label=f"{label} fit: alpha = {g['alpha']:.2f} {_ci(g['alpha_ci'])}, "
+                    + g["verdict"].split(":")[0])
+            if g["covs"] is not None:
+                V = np.stack([np.ones_like(grid), np.log(grid)], 1)
+                half = t_quantile(0.975, g["df"]) * np.sqrt([line_variance(g["covs"], v) for v in V])
+                centre = g["log_a"] + g["alpha"] * np.log(grid)
+                ax.fill_between(grid, np.exp(centre - half), np.exp(centre + half), color=colour, alpha=0.15, lw=0)
+    sizes = sorted({p["N"] for g in groups for p in g["runs"]})
     ax.set(xscale="log", yscale="log", xlabel="non-embedding parameters N", ylabel="onset (training tokens)",
-           title="Onset of plasticity loss vs model size (band: 95% bootstrap)")
+           title="Onset of plasticity loss vs model size (bars: 95% per run; band: 95% for the line)")
+    ax.set_xticks(sizes, [f"{n:,.0f}" for n in sizes])
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlim(min(sizes) / 1.5, max(sizes) * 1.5)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     save_figure(fig, path)
 
 
-def plot_probe_curves(path, runs, metric="final"):
+def plot_probe_curves(path, runs):
+    metric = runs[0].metric
     modes = sorted({rec["mode_name"] for r in runs for rec in r.records}) or ["(none)"]
-    fig, axes = plt.subplots(1, len(modes), figsize=(6 * len(modes), 4.5), squeeze=False)
-    sizes = [r.n for r in runs if r.records] or [r.n for r in runs]
-    norm = matplotlib.colors.LogNorm(min(sizes), max(sizes) * 1.0001)  # the factor avoids vmin == vmax
+    fig, axes = plt.subplots(1, len(modes), figsize=(6.5 * len(modes), 4.5), squeeze=False)
+    sizes = sorted({r.n for r in runs})
+    colour_of = {n: f"C{i % 10}" for i, n in enumerate(sizes)}  # one colour per size
     for ax, mode in zip(axes[0], modes):
         for r in runs:
             by_tokens = {}
             for rec in r.records:
-                if rec["mode_name"] == mode:
+                if rec["mode_name"] == mode and rec.get(metric) is not None:
                     by_tokens.setdefault(rec["tokens"], []).append(rec[metric])
             if not by_tokens:
                 continue
-            colour = plt.cm.viridis(norm(r.n))
+            colour = colour_of[r.n]
             if 0 in by_tokens:  # the step-0 checkpoint cannot sit on a log axis: draw it as a reference line
                 ax.axhline(np.mean(by_tokens.pop(0)), color=colour, ls=":", lw=0.8)
             t = np.array(sorted(by_tokens))
             mean = np.array([np.mean(by_tokens[k]) for k in t])
             std = np.array([np.std(by_tokens[k]) for k in t])
             ax.plot(t, mean, STYLES.get(r.config["schedule"], "-."), color=colour, marker=".")
-            ax.fill_between(t, mean - std, mean + std, color=colour, alpha=0.2)
-        ax.set(xscale="log", xlabel="training tokens of the checkpoint", ylabel=f"probe loss ({metric})",
+            ax.fill_between(t, mean - std, mean + std, color=colour, alpha=0.15, lw=0)
+            o = r.onsets.get(mode)
+            if o is not None and o.tokens is not None:  # the onset, on the curve
+                ax.plot([o.tokens], [np.interp(np.log(o.tokens), np.log(t), mean)], "v", ms=9, color=colour,
+                        markeredgecolor="k")
+        ax.set(xscale="log", xlabel="training tokens of the checkpoint",
+               ylabel=f"probe: {'AUC of the loss curve' if metric == 'auc' else 'final loss'} (nats)",
                title=f"fine-tuning mode {mode}")
-    axes[0, 0].legend(handles=[matplotlib.lines.Line2D([], [], color="grey", ls=ls, label=schedule)
-                               for schedule, ls in STYLES.items()], fontsize=7)
-    fig.suptitle("Probe loss per run: mean ± sd over probe seeds; dotted: the step-0 (from scratch) checkpoint")
-    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap="viridis"), ax=axes[0].tolist(), label="N")
+    handles = [matplotlib.lines.Line2D([], [], color=colour_of[n], lw=3, label=f"N = {n:,.0f}") for n in sizes]
+    handles += [matplotlib.lines.Line2D([], [], color="grey", ls=ls, label=schedule) for schedule, ls in STYLES.items()]
+    handles += [matplotlib.lines.Line2D([], [], color="grey", marker="v", ls="", markeredgecolor="k", label="onset")]
+    axes[0, -1].legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.suptitle("Probe metric per run: mean ± sd over probe seeds; dotted: the step-0 (from scratch) checkpoint")
     save_figure(fig, path)
 
 
@@ -643,20 +690,25 @@ def _f(v):
 
 
 def _ci(ci):
-    return "–" if ci is None else f"[{ci[0]:.3g}, {ci[1]:.3g}]"
+    """An interval; an upper end of None (the onset may lie past the last checkpoint) reads 'censored'."""
+    return "–" if ci is None else f"[{ci[0]:.3g}, " + ("censored]" if ci[1] is None else f"{ci[1]:.3g}]")
 
 
 def write_report(s):
     o = s["onset"]
-    lines = [f"# Fit report\n\n{len(s['inputs'])} runs, corpus `{s['corpus']}`, vocab `{s['vocab_hash']}`; "
-             f"{s['options']['bootstrap']} bootstrap replicates, seed {s['options']['seed']}, "
-             f"Huber delta {s['options']['huber_delta']} (log onset).\n",
+    lines = [f"# Fit report\n\n{len(s['inputs'])} runs, corpus `{s['corpus']}`, vocab `{s['vocab_hash']}`. "
+             "Onset law: least squares over runs, 95% t interval (the larger of the classical and HC3 "
+             "standard errors); Huber fit "
+             f"(delta {s['options']['huber_delta']} in log onset) alongside. Forgetting law: "
+             f"{s['options']['bootstrap']} bootstrap replicates, seed {s['options']['seed']}.\n",
              "## Onsets per run\n",
-             "| schedule | mode | run | N | onset (tokens) [95% over probe seeds] | last checkpoint |",
+             "Each run's onset from all its checkpoints and probe seeds (onset.py), with its 95% interval.\n",
+             "| schedule | mode | run | N | onset (tokens) [95%] | last checkpoint |",
              "|---|---|---|---|---|---|"]
     for g in sorted(o["groups"] + o["skipped"], key=lambda g: (g["schedule"], g["mode"])):
         for p in sorted(g["runs"], key=lambda p: p["N"]):
             seen = "none seen (censored)" if p["censored"] else f"{_f(p['onset'])} {_ci(p['interval'])}" + (
+                f" = {p['tasks']:.3g} tasks" if p.get("tasks") else "") + (
                 "" if p["resolved"] else " unresolved: before the second checkpoint")
             lines.append(f"| {g['schedule']} | {g['mode']} | {p['run']} | {_f(p['N'])} | {seen} | "
                          f"{_f(p['last_tokens'])} |")
@@ -664,16 +716,21 @@ def write_report(s):
     if not o["groups"]:
         lines.append("Not fitted: no (schedule, mode) group has onsets at two model sizes or more.")
     else:
-        lines += ["| schedule | mode | runs (fitted/all) | sizes | alpha [95% CI] | alpha OLS | a [95% CI] "
+        lines += ["| schedule | mode | runs (fitted/all) | sizes | alpha [95% CI] | alpha Huber | a [95% CI] "
                   "| verdict |", "|---|---|---|---|---|---|---|---|"]
         lines += [f"| {g['schedule']} | {g['mode']} | {g['n_fitted']}/{g['n_runs']} | {len(g['sizes'])} | "
-                  f"{g['alpha']:.3f} {_ci(g['alpha_ci'])} | {g['alpha_ols']:.3f} | "
+                  f"{g['alpha']:.3f} {_ci(g['alpha_ci'])} | {g['alpha_huber']:.3f} | "
                   f"{_f(g['a'])} {_ci(g['a_ci'])} | **{g['verdict']}** |" for g in o["groups"]]
-        lines += ["\n### Predicted onsets (tokens)\n", "| schedule | mode | "
-                  + " | ".join(f"N = {n:.0e}" for n in PREDICT_N) + " |", "|---|---|" + "---|" * len(PREDICT_N)]
-        lines += [f"| {g['schedule']} | {g['mode']} | "
-                  + " | ".join(f"{_f(p['onset'])} {_ci(p['ci'])}" for p in g["predictions"]) + " |"
-                  for g in o["groups"]]
+        predicted = [g for g in o["groups"] if g["predictions"]]
+        lines += ["\n### Predicted onsets (tokens)\n"]
+        if predicted:
+            lines += ["| schedule | mode | " + " | ".join(f"N = {n:.0e}" for n in PREDICT_N) + " |",
+                      "|---|---|" + "---|" * len(PREDICT_N)]
+            lines += [f"| {g['schedule']} | {g['mode']} | "
+                      + " | ".join(f"{_f(p['onset'])} {_ci(p['ci'])}" for p in g["predictions"]) + " |"
+                      for g in predicted]
+        lines += [f"{g['schedule']}/{g['mode']}: none, the law is not established ({g['verdict']}); "
+                  "extrapolating it would say nothing." for g in o["groups"] if not g["predictions"]]
     loso = [(g, x) for g in o["groups"] for x in g["loso"]]
     if loso:
         lines += ["\n### Leave one size out\n",
@@ -691,7 +748,9 @@ def write_report(s):
         lines += ["\n### Continual vs stationary\n",
                   "| mode | alpha cont. | alpha stat. | difference [95% CI] | excludes 0 |", "|---|---|---|---|---|"]
         lines += [f"| {c['mode']} | {c['alpha_continual']:.3f} | {c['alpha_stationary']:.3f} | {c['diff']:.3f} "
-                  f"{_ci(c['diff_ci'])} | {'yes' if c['excludes_zero'] else 'no'} |"
+                  f"{_ci(c['diff_ci'])} | "
+                  + (("yes" if c["excludes_zero"] else "no") if c["both_resolved"] else
+                     "not compared: a law is not established in both") + " |"
                   for c in o["schedule_comparison"]]
     f = s["forgetting"]
     lines.append("\n## Forgetting law\n")
@@ -723,7 +782,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("runs", nargs="*", help="run directories (out/<run>), e.g. out/*")
     p.add_argument("--out", default="out/fit", help="directory for summary.json, report.md and figures")
-    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates (forgetting law)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
     p.add_argument("--huber-delta", type=float, default=0.1, help="Huber delta on log onset residuals")
     p.add_argument("--forget-huber-delta", type=float, default=0.02,
@@ -736,7 +795,7 @@ def main(argv=None):
     warnings = []
     runs = load_runs(args.runs, warnings)
     rng = np.random.default_rng(args.seed)
-    onset, boots = fit_onset_law(runs, args.huber_delta, args.starts, args.bootstrap, rng, warnings)
+    onset = fit_onset_law(runs, args.huber_delta, args.starts, warnings)
     forgetting, fdata = fit_forgetting_law(runs, args.forget_huber_delta, args.starts, args.bootstrap, rng,
                                            warnings)
     summary = {"inputs": [{"run": r.name, "dir": r.path, **{k: r.config[k] for k in CONFIG_KEYS}}
@@ -747,7 +806,7 @@ def main(argv=None):
                "code_version": _code_version(), "onset": onset, "forgetting": forgetting, "warnings": warnings}
 
     os.makedirs(args.out, exist_ok=True)
-    plot_onsets(os.path.join(args.out, "onset_vs_size.png"), onset, boots)
+    plot_onsets(os.path.join(args.out, "onset_vs_size.png"), onset)
     plot_probe_curves(os.path.join(args.out, "probe_curves.png"), runs)
     plot_forgetting(os.path.join(args.out, "forgetting.png"), forgetting, fdata)
     write_atomic(os.path.join(args.out, "report.md"), write_report(summary))
