@@ -601,7 +601,7 @@ def plot_probe_curves(path, runs):
     metric = runs[0].metric
     modes = sorted({rec["mode_name"] for r in runs for rec in r.records}) or ["(none)"]
     fig, axes = plt.subplots(1, len(modes), figsize=(6.5 * len(modes), 4.5), squeeze=False)
-    sizes = sorted({r.n for r in runs})
+    sizes = sorted({r.n for r in runs if r.records})
     colour_of = {n: f"C{i % 10}" for i, n in enumerate(sizes)}  # one colour per size
     for ax, mode in zip(axes[0], modes):
         for r in runs:
@@ -620,7 +620,7 @@ def plot_probe_curves(path, runs):
             ax.plot(t, mean, STYLES.get(r.config["schedule"], "-."), color=colour, marker=".")
             ax.fill_between(t, mean - std, mean + std, color=colour, alpha=0.15, lw=0)
             o = r.onsets.get(mode)
-            if o is not None and o.tokens is not None:  # the onset, on the curve
+            if o is not None and o.tokens is not None and t[0] <= o.tokens <= t[-1]:  # the onset, on the curve
                 ax.plot([o.tokens], [np.interp(np.log(o.tokens), np.log(t), mean)], "v", ms=9, color=colour,
                         markeredgecolor="k")
         ax.set(xscale="log", xlabel="training tokens of the checkpoint",
