@@ -54,8 +54,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from configurator import configure
 import onset
+from configurator import configure
 from data import Sampler, fixed_batches, load_corpus, write_json
 from model import GPT, GPTConfig, add_lora, estimate_loss, train_only_last
 
