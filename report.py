@@ -1,0 +1,257 @@
+"""
+What fit.py writes: the figures and the Markdown report of a fit, and summary.json.
+
+    python fit.py out/demo/*-s0 --out out/demo/fit      # calls write_outputs() below
+
+onset_vs_size.png  each run's onset and 95% interval against N, unresolved (x) and censored
+                   (^) runs marked, the fitted line over the sizes it was fitted on, its band
+probe_curves.png   the probe metric of every run against training tokens, one colour per
+                   size, the onsets marked
+forgetting.png     forgetting against fine-tuning steps per trainable-parameter count, with
+                   the fitted law; final forgetting against final learning
+report.md          every run's onset, the laws with their intervals and verdicts
+summary.json       everything above as numbers; written last, so its presence means the
+                   whole output was written
+"""
+
+import json
+import os
+
+import matplotlib
+import numpy as np
+
+import fit
+from onset import t_quantile
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+
+def write_outputs(out, summary, runs, fdata):
+    """The three figures, report.md and (last) summary.json into the directory out."""
+    os.makedirs(out, exist_ok=True)
+    plot_onsets(os.path.join(out, "onset_vs_size.png"), summary["onset"])
+    plot_probe_curves(os.path.join(out, "probe_curves.png"), runs)
+    plot_forgetting(os.path.join(out, "forgetting.png"), summary["forgetting"], fdata)
+    write_atomic(os.path.join(out, "report.md"), write_report(summary))
+    write_atomic(os.path.join(out, "summary.json"), json.dumps(_jsonable(summary), indent=2, allow_nan=False))
+
+
+# ----------------------------------------------------------------------------- figures
+
+COLOURS = {"continual": "C0", "stationary": "C1"}
+STYLES = {"continual": "-", "stationary": "--"}
+
+
+def plot_onsets(path, onset):
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    groups = onset["groups"] + onset["skipped"]
+    modes = sorted({g["mode"] for g in groups})
+    for g in groups:
+        colour, k = COLOURS.get(g["schedule"], "C2"), modes.index(g["mode"])
+        label = f"{g['schedule']} / {g['mode']}"
+        seen = [p for p in g["runs"] if not p["censored"]]
+        if seen:
+            errs = np.array([[p["onset"] - p["interval"][0], (p["interval"][1] or p["last_tokens"]) - p["onset"]]
+                             if p["interval"] else [0.0, 0.0] for p in seen]).T
+            ax.errorbar([p["N"] for p in seen], [p["onset"] for p in seen], yerr=np.clip(errs, 0, None),
+                        fmt="osDvP*"[k % 6], color=colour, alpha=0.8, capsize=2, label=label)
+        grid_bound = [p for p in seen if not p["resolved"]]
+        if grid_bound:
+            ax.scatter([p["N"] for p in grid_bound], [p["onset"] for p in grid_bound], marker="x", s=90,
+                       color=colour, label=f"{label}: unresolved, before the second checkpoint")
+        cens = [p for p in g["runs"] if p["censored"]]
+        if cens:
+            ax.scatter([p["N"] for p in cens], [p["last_tokens"] for p in cens], marker="^", s=60,
+                       facecolors="none", edgecolors=colour, label=f"{label}: censored, onset > last tokens")
+        if "alpha" in g:  # a fitted group: the line over the sizes it was fitted on, and its 95% band
+            grid = np.geomspace(min(g["sizes"]), max(g["sizes"]), 60)
+            ax.plot(grid, np.exp(g["log_a"] + g["alpha"] * np.log(grid)), ["-", "--", ":", "-."][k % 4],
+                    color=colour, label=f"{label} fit: alpha = {g['alpha']:.2f} {fmt_ci(g['alpha_ci'])}, "
+                    + g["verdict"].split(":")[0])
+            if g["covs"] is not None:
+                V = np.stack([np.ones_like(grid), np.log(grid)], 1)
+                half = t_quantile(0.975, g["df"]) * np.sqrt([fit.line_variance(g["covs"], v) for v in V])
+                centre = g["log_a"] + g["alpha"] * np.log(grid)
+                ax.fill_between(grid, np.exp(centre - half), np.exp(centre + half), color=colour, alpha=0.15, lw=0)
+    sizes = sorted({p["N"] for g in groups for p in g["runs"]})
+    ax.set(xscale="log", yscale="log", xlabel="non-embedding parameters N", ylabel="onset (training tokens)",
+           title="Onset of plasticity loss vs model size (bars: 95% per run; band: 95% for the line)")
+    ax.set_xticks(sizes, [f"{n:,.0f}" for n in sizes])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlim(min(sizes) / 1.5, max(sizes) * 1.5)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    save_figure(fig, path)
+
+
+def plot_probe_curves(path, runs):
+    metric = runs[0].metric
+    modes = sorted({rec["mode_name"] for r in runs for rec in r.records}) or ["(none)"]
+    fig, axes = plt.subplots(1, len(modes), figsize=(6.5 * len(modes), 4.5), squeeze=False)
+    sizes = sorted({r.n for r in runs if r.records})
+    colour_of = {n: f"C{i % 10}" for i, n in enumerate(sizes)}  # one colour per size
+    for ax, mode in zip(axes[0], modes):
+        for r in runs:
+            by_tokens = {}
+            for rec in r.records:
+                if rec["mode_name"] == mode and rec.get(metric) is not None:
+                    by_tokens.setdefault(rec["tokens"], []).append(rec[metric])
+            if not by_tokens:
+                continue
+            colour = colour_of[r.n]
+            if 0 in by_tokens:  # the step-0 checkpoint cannot sit on a log axis: draw it as a reference line
+                ax.axhline(np.mean(by_tokens.pop(0)), color=colour, ls=":", lw=0.8)
+            t = np.array(sorted(by_tokens))
+            mean = np.array([np.mean(by_tokens[k]) for k in t])
+            std = np.array([np.std(by_tokens[k]) for k in t])
+            ax.plot(t, mean, STYLES.get(r.config["schedule"], "-."), color=colour, marker=".")
+            ax.fill_between(t, mean - std, mean + std, color=colour, alpha=0.15, lw=0)
+            o = r.onsets.get(mode)
+            if o is not None and o.tokens is not None and t[0] <= o.tokens <= t[-1]:  # the onset, on the curve
+                ax.plot([o.tokens], [np.interp(np.log(o.tokens), np.log(t), mean)], "v", ms=9, color=colour,
+                        markeredgecolor="k")
+        ax.set(xscale="log", xlabel="training tokens of the checkpoint",
+               ylabel=f"probe: {'AUC of the loss curve' if metric == 'auc' else 'final loss'} (nats)",
+               title=f"fine-tuning mode {mode}")
+    handles = [matplotlib.lines.Line2D([], [], color=colour_of[n], lw=3, label=f"N = {n:,.0f}") for n in sizes]
+    handles += [matplotlib.lines.Line2D([], [], color="grey", ls=ls, label=schedule) for schedule, ls in STYLES.items()]
+    handles += [matplotlib.lines.Line2D([], [], color="grey", marker="v", ls="", markeredgecolor="k", label="onset")]
+    axes[0, -1].legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.suptitle("Probe metric per run: mean ± sd over probe seeds; dotted: the step-0 (from scratch) checkpoint")
+    save_figure(fig, path)
+
+
+def plot_forgetting(path, result, d):
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    if d is None:
+        left.text(0.5, 0.5, "no forgetting data", ha="center")
+    else:
+        params = result["params"]
+        for i, P in enumerate(result["distinct_P"]):
+            at = d["P"] == P
+            steps = np.unique(d["S"][at])
+            left.plot(steps, [d["F"][at & (d["S"] == s)].mean() for s in steps], "o", color=f"C{i}",
+                      label=f"P = {P:.3g}")
+            left.plot(steps, fit.forgetting_law(params, P, steps), color=f"C{i}")
+        left.set(xscale="log", xlabel="fine-tuning step S", ylabel="forgetting F (nats)",
+                 title=f"F = {result['form']}: b = {params['b']:.3g}, a = {params['a']:.3g}")
+        left.legend(fontsize=7)
+        lin = result["linear"]
+        right.plot(d["learn"], d["final"], ".", alpha=0.4)
+        xs = np.linspace(d["learn"].min(), d["learn"].max(), 2)
+        right.plot(xs, lin["c"] * xs + lin["d"], "k")
+        right.set(xlabel="final learning (zero-shot - final probe loss)", ylabel="final forgetting",
+                  title=f"F = {lin['c']:.3g} learn + {lin['d']:.3g}, R² = {lin['r2']:.2f}")
+    save_figure(fig, path)
+
+
+# ----------------------------------------------------------------------------- output
+
+def save_figure(fig, path):
+    tmp = path + ".tmp"
+    fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def write_atomic(path, text):
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
+def _jsonable(v):
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (float, np.floating)):
+        return float(v) if np.isfinite(v) else None  # strict JSON has no NaN or inf
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def fmt(v):
+    return "–" if v is None else f"{v:.3g}"
+
+
+def fmt_ci(ci):
+    """An interval; an upper end of None (the onset may lie past the last checkpoint) reads 'censored'."""
+    return "–" if ci is None else f"[{ci[0]:.3g}, " + ("censored]" if ci[1] is None else f"{ci[1]:.3g}]")
+
+
+def write_report(s):
+    o = s["onset"]
+    lines = [f"# Fit report\n\n{len(s['inputs'])} runs, corpus `{s['corpus']}`, vocab `{s['vocab_hash']}`. "
+             "Onset law: least squares over runs, 95% t interval (the larger of the classical and HC3 "
+             "standard errors); Huber fit "
+             f"(delta {s['options']['huber_delta']} in log onset) alongside. Forgetting law: "
+             f"{s['options']['bootstrap']} bootstrap replicates, seed {s['options']['seed']}.\n",
+             "## Onsets per run\n",
+             "Each run's onset from all its checkpoints and probe seeds (onset.py), with its 95% interval.\n",
+             "| schedule | mode | run | N | onset (tokens) [95%] | last checkpoint |",
+             "|---|---|---|---|---|---|"]
+    for g in sorted(o["groups"] + o["skipped"], key=lambda g: (g["schedule"], g["mode"])):
+        for p in sorted(g["runs"], key=lambda p: p["N"]):
+            seen = "none seen (censored)" if p["censored"] else f"{fmt(p['onset'])} {fmt_ci(p['interval'])}" + (
+                f" = {p['tasks']:.3g} tasks" if p.get("tasks") else "") + (
+                "" if p["resolved"] else " unresolved: before the second checkpoint")
+            lines.append(f"| {g['schedule']} | {g['mode']} | {p['run']} | {fmt(p['N'])} | {seen} | "
+                         f"{fmt(p['last_tokens'])} |")
+    lines.append("\n## Onset law: onset = a N^alpha\n")
+    if not o["groups"]:
+        lines.append("Not fitted: no (schedule, mode) group has onsets at two model sizes or more.")
+    else:
+        lines += ["| schedule | mode | runs (fitted/all) | sizes | alpha [95% CI] | alpha Huber | a [95% CI] "
+                  "| verdict |", "|---|---|---|---|---|---|---|---|"]
+        lines += [f"| {g['schedule']} | {g['mode']} | {g['n_fitted']}/{g['n_runs']} | {len(g['sizes'])} | "
+                  f"{g['alpha']:.3f} {fmt_ci(g['alpha_ci'])} | {g['alpha_huber']:.3f} | "
+                  f"{fmt(g['a'])} {fmt_ci(g['a_ci'])} | **{g['verdict']}** |" for g in o["groups"]]
+        predicted = [g for g in o["groups"] if g["predictions"]]
+        lines += ["\n### Predicted onsets (tokens)\n"]
+        if predicted:
+            lines += ["| schedule | mode | " + " | ".join(f"N = {n:.0e}" for n in fit.PREDICT_N) + " |",
+                      "|---|---|" + "---|" * len(fit.PREDICT_N)]
+            lines += [f"| {g['schedule']} | {g['mode']} | "
+                      + " | ".join(f"{fmt(p['onset'])} {fmt_ci(p['ci'])}" for p in g["predictions"]) + " |"
+                      for g in predicted]
+        lines += [f"{g['schedule']}/{g['mode']}: none, the law is not established ({g['verdict']}); "
+                  "extrapolating it would say nothing." for g in o["groups"] if not g["predictions"]]
+    loso = [(g, x) for g in o["groups"] for x in g["loso"]]
+    if loso:
+        lines += ["\n### Leave one size out\n",
+                  "| schedule | mode | held-out N | alpha | observed / predicted onset |", "|---|---|---|---|---|"]
+        lines += [f"| {g['schedule']} | {g['mode']} | {fmt(x['held_out_N'])} | {x['alpha']:.3f} | "
+                  f"{x['observed_over_predicted']:.3g} |" for g, x in loso]
+    cens = [(g, c) for g in o["groups"] for c in g["censored"]]
+    if cens:
+        lines.append(f"\n### Censored runs in fitted groups: {len(cens)}")
+        lines += ["", "| schedule | mode | run | N | last tokens | predicted onset | consistent |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {g['schedule']} | {g['mode']} | {c['run']} | {fmt(c['N'])} | {fmt(c['last_tokens'])} | "
+                  f"{fmt(c['predicted_onset'])} | {'yes' if c['consistent'] else 'NO'} |" for g, c in cens]
+    if o["schedule_comparison"]:
+        lines += ["\n### Continual vs stationary\n",
+                  "| mode | alpha cont. | alpha stat. | difference [95% CI] | excludes 0 |", "|---|---|---|---|---|"]
+        lines += [f"| {c['mode']} | {c['alpha_continual']:.3f} | {c['alpha_stationary']:.3f} | {c['diff']:.3f} "
+                  f"{fmt_ci(c['diff_ci'])} | "
+                  + (("yes" if c["excludes_zero"] else "no") if c["both_resolved"] else
+                     "not compared: a law is not established in both") + " |"
+                  for c in o["schedule_comparison"]]
+    f = s["forgetting"]
+    lines.append("\n## Forgetting law\n")
+    if "skipped" in f:
+        lines.append(f"Skipped: {f['skipped']}.")
+    else:
+        lines += [f"F = {f['form']} over {f['n_points']} points ({f['n_records']} records, {f['n_runs']} runs, "
+                  f"{len(f['distinct_P'])} distinct P), Huber delta {f['huber_delta']} nats. {f.get('note', '')}\n",
+                  "| parameter | value | 95% CI |", "|---|---|---|"]
+        lines += [f"| {k} | {fmt(v)} | {fmt_ci(f['ci'][k])} |" for k, v in f["params"].items()]
+        lin = f["linear"]
+        lines.append(f"\nFinal forgetting vs final learning: F = c * learn + d with c = {lin['c']:.3g} "
+                     f"{fmt_ci(lin['c_ci'])}, d = {lin['d']:.3g}, R² = {lin['r2']:.3f}.")
+    if s["warnings"]:
+        lines += ["\n## Warnings\n"] + [f"- {w}" for w in s["warnings"]]
+    lines.append("\nFigures: `onset_vs_size.png`, `probe_curves.png`, `forgetting.png`.\n")
+    return "\n".join(lines)
