@@ -22,8 +22,8 @@ every record; records that differ in any of these, or in any setting that change
 numbers, are refused rather than mixed into one onset.
 
 Outputs in the run directory:
-  probe.jsonl   one record per (checkpoint, seed, mode, lr): the curve, zero-shot, final loss
-                and AUC, forgetting curves, trainable parameters, best_lr flag, and the
+  probe.jsonl   one record per (checkpoint, seed, mode, lr): the curve, zero-shot, final loss,
+                AUC and dAUC (against the same seed at the reference checkpoint), forgetting curves, trainable parameters, best_lr flag, and the
                 settings that made it. Finished probes are skipped when the command runs
                 again; the file is rewritten atomically, so an interruption never leaves a
                 partial record.
@@ -40,7 +40,8 @@ The metric (the paper's protocol, as far as we know it): AUC, the area under the
 language's validation-loss curve during fine-tuning (trapezoids over the evaluated steps,
 divided by the steps: the mean loss in nats, so onset_tol keeps its meaning), reported as
 dAUC_k = 100 (AUC_k / AUC_ref - 1) against the checkpoint at the end of the first task (the
-first trained checkpoint when there is none). `metric=final` uses the last loss instead.
+first one at or after task_tokens, in both schedules; the first trained checkpoint when there
+is none). `metric=final` uses the last loss instead.
 """
 
 import json
@@ -150,9 +151,27 @@ def metric_table(records, mode, seed_list):
     return tokens, table, scratch
 
 
-def onsets_from_records(records, seed_list, tol, n_boot, task_tokens=None):
-    """{mode_name: onset dict} from the records of a run. task_tokens (continual runs) adds
-    the onset in tasks; dAUC is against the first checkpoint at or after the first task's end."""
+def reference_tokens(tokens, task_tokens):
+    """The checkpoint dAUC is relative to: the first at or after the first task's end (the
+    first trained one when there is none)."""
+    trained = sorted(t for t in tokens if t > 0)
+    return next((t for t in trained if t >= task_tokens), trained[0]) if trained else None
+
+
+def annotate(records, task_tokens):
+    """best_lr per (checkpoint, mode), and each record's dAUC against its own seed, mode and lr
+    at the reference checkpoint (None until that one is probed)."""
+    mark_best(records)
+    ref = reference_tokens({r["tokens"] for r in records}, task_tokens)
+    ref_auc = {(r["seed"], r["mode_name"], r["lr"]): r["auc"] for r in records if r["tokens"] == ref}
+    for r in records:
+        a = ref_auc.get((r["seed"], r["mode_name"], r["lr"]))
+        r["dauc"] = None if a is None else round(100 * (r["auc"] / a - 1), 4)
+
+
+def onsets_from_records(records, seed_list, tol, n_boot, task_tokens, in_tasks):
+    """{mode_name: onset dict} from the records of a run; in_tasks (continual runs) adds the
+    onset in tasks of task_tokens. delta_pct: dAUC of the seed-mean metric per checkpoint."""
     out = {}
     for mode in sorted({r["mode_name"] for r in records}):
         tokens, table, scratch = metric_table(records, mode, seed_list)
@@ -160,13 +179,15 @@ def onsets_from_records(records, seed_list, tol, n_boot, task_tokens=None):
             continue
         est = onset.estimate_onset(tokens, table, scratch, tol, n_boot)
         mean = np.mean(table, 0)
-        ref = next((i for i, t in enumerate(tokens) if task_tokens and t >= task_tokens), 0)
+        ref = tokens.index(reference_tokens(tokens, task_tokens))
         est.update(metric=metric, mode=mode, n_seeds=len(seed_list), tokens=tokens,
                    mean_curve=[float(v) for v in mean],
                    scratch=None if scratch is None else float(np.mean(scratch)),
                    delta_ref_tokens=tokens[ref], delta_pct=[float(100 * (v / mean[ref] - 1)) for v in mean])
-        if task_tokens:
-            tasks = (lambda t: None if t is None else t / task_tokens)
+        if in_tasks:
+            def tasks(t):
+                return None if t is None else t / task_tokens
+
             est.update(task_tokens=task_tokens, onset_tasks=tasks(est["onset_tokens"]),
                        interval_tasks=None if est["interval"] is None else [tasks(t) for t in est["interval"]])
         out[mode] = est
@@ -292,7 +313,7 @@ def main(argv):
                    model=run["model"], schedule=run["schedule"], run_seed=run["seed"],
                    code_version=run.get("code_version"))
         records.append(rec)
-        mark_best(records)
+        annotate(records, run["task_tokens"])
         tmp = records_path.with_suffix(".jsonl.tmp")
         tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
         os.replace(tmp, records_path)
@@ -300,10 +321,10 @@ def main(argv):
         print(f"[{i + 1}/{len(todo)}] step {step} ({card['tokens']:,} tokens) {mode} lr {lr:g} seed {sd}: "
               f"{rec['zero_shot']:.3f} -> {rec['final']:.3f} | eta {el / (i + 1) * (len(todo) - i - 1) / 60:.1f}m", flush=True)
 
-    mark_best(records)
+    annotate(records, run["task_tokens"])
     records = [r for r in records if r["ckpt_step"] in wanted]
-    onsets = onsets_from_records(records, seed_list, onset_tol, n_boot,
-                                 run["task_tokens"] if run["schedule"] == "continual" else None)
+    onsets = onsets_from_records(records, seed_list, onset_tol, n_boot, run["task_tokens"],
+                                 in_tasks=run["schedule"] == "continual")
     if not onsets:
         print("probe.py: fewer than two trained checkpoints probed: no onset estimated")
         return

@@ -103,6 +103,11 @@ def test_modes_forgetting_lr_grid_and_onset(tiny_run, tmp_path):
     assert r["auc"] == pytest.approx(((r["curve"][0] + r["curve"][1]) / 2 + (r["curve"][1] + r["curve"][2]) / 2) / 2,
                                      abs=1e-5)
     assert {(x["threads"], x["dtype"], x["device"]) for x in recs} == {(1, "float32", "cpu")}
+    assert all(x["dauc"] == 0 for x in recs if x["tokens"] == 5120)  # each record against its own seed
+    x = next(x for x in recs if x["tokens"] == 15360)
+    ref = next(y for y in recs if (y["tokens"], y["seed"], y["mode_name"], y["lr"])
+               == (5120, x["seed"], x["mode_name"], x["lr"]))
+    assert x["dauc"] == pytest.approx(100 * (x["auc"] / ref["auc"] - 1), abs=1e-3)
     assert (run / "probe.png").stat().st_size > 5000
 
 
