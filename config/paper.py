@@ -7,8 +7,9 @@
 # at 40% MFU on one H100 (989 TFLOP/s bf16 dense) a billion training tokens costs
 #   5m 0.07 h | 10m 0.11 h | 20m 0.18 h | 40m 0.29 h | 85m 0.55 h | 150m 0.90 h | 314m 1.69 h
 # so the 4B-token runs below take about 15 GPU-hours per (schedule, seed) over the seven sizes,
-# about 60 GPU-hours in all, plus the probes (17 checkpoints x 3 seeds x 500 steps of 32k tokens,
-# about 0.8B tokens per run). Small models reach far less than 40% MFU: measure with
+# about 60 GPU-hours in all, plus the probes (the paper's protocol: a checkpoint at the end of every
+# 2nd 100M-token task and 7 log-spaced ones inside the first, 28 in all, x 3 seeds x 500 steps of
+# 32k tokens, about 1.4B tokens per run). Small models reach far less than 40% MFU: measure with
 #   python bench.py --sizes=5m,10m,20m,40m,85m,150m,314m --vocab=32768 --block_size=1024 --batch_size=32 --compile=True
 # and rescale. Download: 7 x 2 GB of text (about 0.6B tokens per language).
 name = "paper"
@@ -21,7 +22,7 @@ sizes = "5m,10m,20m,40m,85m,150m,314m"
 schedules = "continual,stationary"
 seeds = "0,1"
 train_args = ("--block_size=1024 --batch_size=32 --grad_accum=4 --max_tokens=4000000000 --task_tokens=100000000 "
-              "--lr=1e-3 --warmup_tokens=20000000 --n_ckpt=16 --save_every=1000 --log_every=50 --eval_batches=20 "
-              "--compile=True")
+              "--lr=1e-3 --warmup_tokens=20000000 --ckpt_schedule=tasks --ckpt_every_tasks=2 --n_ckpt=8 "
+              "--save_every=1000 --log_every=50 --eval_batches=20 --compile=True")
 probe_args = "--probe_steps=500 --eval_every=50 --seeds=0,1,2 --eval_batches=20 --forget_batches=4"
 fit_args = "--bootstrap 2000"

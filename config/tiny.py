@@ -8,6 +8,8 @@ task_tokens = 50_000
 max_tokens = 400_000
 lr = 3e-3
 warmup_tokens = 20_000
-n_ckpt = 6
+ckpt_schedule = "tasks"  # the paper's protocol: at the end of the first and of every 2nd task,
+ckpt_every_tasks = 2     # plus n_ckpt - 1 = 3 log-spaced checkpoints inside the first task
+n_ckpt = 4
 save_every = 50
 log_every = 50

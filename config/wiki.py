@@ -13,7 +13,7 @@ sizes = "micro-12k,micro-100k"
 schedules = "continual,stationary"
 seeds = "0"
 train_args = ("--block_size=128 --batch_size=16 --max_tokens=5000000 --task_tokens=250000 --lr=3e-3 "
-              "--n_ckpt=8 --save_every=500 --log_every=500 --eval_batches=4")
-probe_args = ("--probe_steps=100 --probe_batch_size=8 --eval_every=25 --seeds=0,1 --eval_batches=4 "
+              "--ckpt_schedule=log --n_ckpt=8 --save_every=500 --log_every=500 --eval_batches=4")
+probe_args = ("--probe_steps=100 --probe_batch_size=8 --eval_every=25 --seeds=0,1,2 --eval_batches=4 "
               "--forget_batches=1")
 fit_args = "--bootstrap 500"
