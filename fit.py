@@ -133,7 +133,7 @@ def load_runs(dirs, warnings=None):
     """Runs from directories written by train.py and probe.py; refuses mixed corpora or vocabularies."""
     warnings = [] if warnings is None else warnings
     runs, unprobed = [], []
-    for d in dirs:
+    for d in sorted(dirs):  # the bootstrap draws by position: the same runs give the same numbers in any order
         if not os.path.isfile(os.path.join(d, "onset.json")):
             warn(f"{d} has no onset.json, skipped (run probe.py on it first)", warnings)
             continue

@@ -1,6 +1,6 @@
 # The CPU demo of the whole study (python sweep.py config/demo.py): the synthetic corpus,
-# three micro sizes x both schedules, probed with two seeds, then the fitted laws.
-# About 5 minutes on 2 CPU cores (4.5 measured: results/demo/RUN.md).
+# three micro sizes x both schedules, probed with three seeds, then the fitted laws.
+# About 6 minutes on 2 CPU cores (6.2 measured: results/demo/RUN.md).
 name = "demo"
 corpus = "synthetic"
 source = "synthetic"

@@ -1,9 +1,10 @@
 # A real-text study on CPU: the Wikipedia corpus of ../shared/corpus/wiki (six training
 # languages in six scripts, Vietnamese held out), two micro sizes 8x apart, both schedules.
 #   python sweep.py config/wiki.py --source_path=../shared/corpus/wiki
-# Measured on 2 CPU cores (8k compact vocabulary, context 128, batch 16): the runs trained at
-# 11-14k tokens/s, so each 5M-token run took 6-8 minutes and its probe (9 checkpoints x 2 seeds
-# x 100 steps of 8x128) 2-4 more: 40 minutes in all (results/wiki/RUN.md).
+# Measured on 2 CPU cores (8k compact vocabulary, context 128, batch 16): the runs train at
+# 11-14k tokens/s with 2 threads, so each 5M-token run takes 6-8 minutes (27 min for the four),
+# and the probes (9 checkpoints x 3 seeds x 100 steps of 8x128, 1 thread) took 24.8 minutes
+# for the four: about 50 minutes in all (results/wiki/RUN.md).
 name = "wiki"
 corpus = "wiki"
 source = "textdir"
