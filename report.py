@@ -237,7 +237,7 @@ def write_report(s):
         lines += [f"| {c['mode']} | {c['alpha_continual']:.3f} | {c['alpha_stationary']:.3f} | {c['diff']:.3f} "
                   f"{fmt_ci(c['diff_ci'])} | "
                   + (("yes" if c["excludes_zero"] else "no") if c["both_resolved"] else
-                     "not compared: a law is not established in both") + " |"
+                     "not compared: the onsets of one schedule do not resolve a law") + " |"
                   for c in o["schedule_comparison"]]
     f = s["forgetting"]
     lines.append("\n## Forgetting law\n")
