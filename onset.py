@@ -37,7 +37,8 @@ So this estimator uses all checkpoints and seeds together:
    at the uninflated noise instead under-corrects: coverage fell to 91% on the plateau
    curves at 0.05 nats, 81% at 0.08.) The 95% percentile interval is then widened by half a
    checkpoint spacing on each side: a kink between two checkpoints cannot be placed more
-   finely than the grid (without it, coverage on the plateau curves at 0.005 nats was 86%).
+   finely than the grid (a prototype without it covered 86% on the plateau curves at 0.005
+   nats).
    Why not resample the probe seeds themselves: 3 seeds give 10 distinct resamples and a
    variance of the mean too small by a factor (S - 1) / S; the noise model of step 1 pools
    them over neighbouring checkpoints instead. Training runs, the other independent unit,
