@@ -108,8 +108,8 @@ def noise_variance(table, window=3):
         for c in range(C):
             w = table[:, max(0, c - window):c + window + 1]
             r = w - w.mean(0, keepdims=True) - w.mean(1, keepdims=True) + w.mean()
-            df = (S - 1) * (w.shape[1] - 1)
-            var[c], _ = (r * r).sum() / max(df, 1), dfs.append(df)
+            dfs.append((S - 1) * (w.shape[1] - 1))
+            var[c] = (r * r).sum() / max(dfs[-1], 1)
         return var / S, min(dfs)
     if C < 3:
         return None, 0

@@ -23,8 +23,8 @@ numbers, are refused rather than mixed into one onset.
 
 Outputs in the run directory:
   probe.jsonl   one record per (checkpoint, seed, mode, lr): the curve, zero-shot, final loss,
-                AUC and dAUC (against the same seed at the reference checkpoint), forgetting curves, trainable parameters, best_lr flag, and the
-                settings that made it. Finished probes are skipped when the command runs
+                AUC and dAUC (against the same seed at the reference checkpoint), forgetting
+                curves, trainable parameters, best_lr flag, and the settings that made it. Finished probes are skipped when the command runs
                 again; the file is rewritten atomically, so an interruption never leaves a
                 partial record.
   onset.json    the onset of plasticity loss per fine-tuning mode (onset.py: a smooth curve

@@ -13,8 +13,10 @@ Schedules:
 
 Checkpoints (ckpt_schedule): "tasks" (the default, the paper's protocol as far as we know it)
 at the end of the first task and of every ckpt_every_tasks-th task, plus n_ckpt - 1
-log-spaced points inside the first task; a stationary run uses the same token cadence. "log" and "linear": n_ckpt points
-spaced so in tokens. Step 0 (the initialisation) and the last step are always included.
+log-spaced points inside the first task; a stationary run uses the same token cadence.
+"log" and "linear": n_ckpt points spaced so in tokens. Step 0 (the initialisation) and the
+last step are always included. A sidecar's language is that of the task starting at its
+step: at a task's end, the next task's.
 
 Learning rate: linear warmup, then constant by default (a decaying schedule would confound
 "can no longer learn" with "is no longer allowed to learn"); cosine is available.
