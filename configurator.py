@@ -10,21 +10,41 @@ error that names it: a typo never silently creates a new setting.
 """
 
 import ast
+import difflib
 from pathlib import Path
+
+# names other codebases (nanoGPT, HF Trainer) use for a setting, for the hint after a miss
+ALIASES = {"learning_rate": "lr", "max_iters": "max_tokens", "max_steps": "max_tokens", "min_lr": "min_lr_frac",
+           "warmup_iters": "warmup_tokens", "warmup_steps": "warmup_tokens", "lr_decay_iters": "lr_schedule",
+           "gradient_accumulation_steps": "grad_accum", "eval_iters": "eval_batches", "eval_interval": "save_every",
+           "log_interval": "log_every", "n_layers": "n_layer", "n_heads": "n_head", "d_model": "n_embd",
+           "seq_len": "block_size", "context_length": "block_size", "model_size": "model", "size": "model",
+           "output_dir": "out_dir", "out": "out_dir", "run": "run_dir", "steps": "probe_steps",
+           "schedules": "schedule", "metrics": "metric", "thread": "threads", "num_threads": "threads"}
 
 
 class ConfigError(SystemExit):
     pass
 
 
+def suggest(key, defaults):
+    """The settings a misspelt or foreign key most likely meant (close spellings, known aliases)."""
+    names = list(defaults) + [a for a, k in ALIASES.items() if k in defaults]
+    close = [ALIASES.get(m, m) for m in difflib.get_close_matches(key, names, n=3, cutoff=0.7)]
+    close += [k for k in defaults if len(key) >= 3 and k.startswith(key[:3])]
+    return list(dict.fromkeys(close))[:3]
+
+
 def _check(defaults, key, value, origin):
     if key not in defaults:
-        close = [k for k in defaults if k.startswith(key[:3])]
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        close = suggest(key, defaults)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
         raise ConfigError(f"config: unknown setting {key!r} in {origin}{hint}")
     want = type(defaults[key])
     if want is float and type(value) is int:
         value = float(value)
+    if want is int and type(value) is float and value.is_integer():
+        value = int(value)  # --max_tokens=1e5
     if type(value) is not want:
         raise ConfigError(f"config: {key} must be {want.__name__}, got {value!r} ({type(value).__name__}) in {origin}")
     return value

@@ -176,10 +176,15 @@ def sha256_file(path, bufsize=1 << 24):
 
 
 def write_json(path, obj):
-    """Write JSON atomically: a temporary name (unique to this process), then rename."""
+    """Write JSON atomically: a temporary name (unique to this process), then rename. A failed
+    write (a full disk) removes the temporary file and leaves path as it was."""
     tmp = Path(f"{path}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(obj, indent=1))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _append(f, arr):
@@ -668,13 +673,12 @@ def load_corpus(data_dir, corpus, langs, verify=False):
     languages that do not share the corpus vocabulary."""
     root = Path(data_dir) / corpus
     vocab = load_vocab(root)
+    metas = corpus_languages(root)
     out = {}
     for lang in langs:
-        meta_path = root / lang / "meta.json"
-        if not meta_path.exists():
-            have = sorted(p.name for p in root.iterdir() if (p / "meta.json").exists())
-            raise DataError(f"data.py: language {lang!r} is not in corpus {root}; available: {', '.join(have)}")
-        meta = json.loads(meta_path.read_text())
+        if lang not in metas:
+            raise DataError(f"data.py: language {lang!r} is not in corpus {root}; available: {', '.join(metas)}")
+        meta = metas[lang]
         if meta["vocab_hash"] != vocab.hash:
             raise DataError(f"data.py: {lang} in {root} was built with another vocabulary; fix: rebuild the corpus")
         stamp_path = root / lang / "verified.json"
@@ -703,11 +707,41 @@ def load_corpus(data_dir, corpus, langs, verify=False):
     return out, vocab
 
 
+META_KEYS = ("train_tokens", "val_tokens", "train_sha256", "val_sha256", "dtype", "vocab_hash")
+
+
+def corpus_languages(root):
+    """{lang: meta} for every language directory of the corpus at root. A directory with token
+    bins but no valid meta.json is an incomplete corpus: refused, named, rather than skipped."""
+    metas, broken = {}, []
+    for d in sorted(p for p in Path(root).iterdir() if p.is_dir()) if Path(root).is_dir() else []:
+        try:
+            meta = json.loads((d / "meta.json").read_text())
+            if not all(k in meta for k in META_KEYS):
+                raise ValueError
+            metas[d.name] = meta
+        except (OSError, ValueError):
+            if any(d.glob("*.bin")):
+                broken.append(d.name)
+    if broken:
+        raise DataError(f"data.py: corpus {root} is incomplete: {', '.join(broken)} has token bins but no valid "
+                        "meta.json; fix: rebuild the corpus")
+    return metas
+
+
+def corpus_fingerprint(data_dir, corpus, langs):
+    """A short hash of the named languages' bins (their sha256 in meta.json): the same text, in
+    whatever directory it lies, gives the same fingerprint."""
+    metas = corpus_languages(Path(data_dir) / corpus)
+    shas = [[lang, metas[lang]["train_sha256"], metas[lang]["val_sha256"]] for lang in sorted(langs)]
+    return hashlib.sha256(json.dumps(shas).encode()).hexdigest()[:16]
+
+
 def verify_corpus(root):
     """Check every language of the corpus at root against its metadata (full sha256), printing
     one line per language; a DataError names the languages that failed."""
     root = Path(root)
-    langs = sorted(p.name for p in root.iterdir() if (p / "meta.json").exists()) if root.is_dir() else []
+    langs = list(corpus_languages(root))
     if not langs:
         raise DataError(f"data.py: no corpus at {root}; fix: pass --path data/<corpus>")
     failed = []

@@ -12,13 +12,23 @@ The GPT of the study: a GPT-2-style decoder-only transformer.
 - LADDER: named sizes by N, from CPU-sized micro models to the paper's 314M.
   `python model.py --vocab 8192` prints it.
 - LoRA adapters (add_lora) and layer freezing (train_only_last) for the probe.
-- load_checkpoint: rebuild a model from a checkpoint file (weights only).
+- Checkpoint files: save_file writes any .pt atomically and returns its sha256; read_file
+  checks a file against the sha256 in its JSON sidecar and refuses, in one line naming the
+  file, one that is damaged, truncated or holds pickled objects; load_checkpoint rebuilds a
+  model from a checkpoint (weights only).
 """
 
 import argparse
+import errno
+import hashlib
+import io
+import json
 import math
+import os
+import pickle
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -249,7 +259,74 @@ def train_only_last(model: GPT, k: int):
 
 
 # ----------------------------------------------------------------------------
-# Checkpoints: {"model_args": dict of GPTConfig, "model": state_dict of the plain module, ...}
+# Checkpoint files: {"model_args": dict of GPTConfig, "model": state_dict of the plain module, ...}.
+# Every .pt is written by save_file and read by read_file. The sha256 of its bytes is recorded
+# in its JSON sidecar (the same name with .json, written after it by the caller), so a damaged
+# file is found on load instead of being trained, probed or resumed from.
+
+
+class CheckpointError(SystemExit):
+    """A checkpoint file that cannot be trusted or written: the message names it."""
+
+
+def disk_error(e: OSError, path):
+    """One line for a failed write: a full disk says so."""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return CheckpointError(f"disk full while writing {path} ({e.strerror}); nothing was left half-written; "
+                               "fix: free space on that disk, then rerun the same command to resume")
+    return CheckpointError(f"cannot write {path}: {e.strerror or e}")
+
+
+def save_file(obj, path):
+    """torch.save obj to path: serialised in memory, written under a temporary name, read back
+    and compared, then renamed over path. Returns the sha256 of the bytes on disk. A failed
+    write (a full disk) removes the temporary file and leaves path as it was."""
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    data = buf.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    tmp = Path(f"{path}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        if hashlib.sha256(tmp.read_bytes()).hexdigest() != digest:
+            raise CheckpointError(f"{tmp} does not read back as written; the disk may be failing")
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise disk_error(e, path) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return digest
+
+
+def read_file(path, map_location="cpu"):
+    """The dict saved at path, checked against the sha256 recorded in its sidecar (files written
+    before checksums existed have none and are only parsed). Only plain tensors and containers
+    are accepted (weights_only=True): a pickled object is refused and nothing in it is run."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot be read ({e.strerror or e})") from None
+    sidecar = path.with_suffix(".json")
+    try:
+        want = json.loads(sidecar.read_text()).get("sha256")
+    except (OSError, ValueError):
+        want = None
+    if want is not None and hashlib.sha256(data).hexdigest() != want:
+        raise CheckpointError(f"{path} is damaged: its sha256 differs from the one recorded in {sidecar.name} "
+                              f"when it was written ({len(data):,} bytes now)")
+    try:
+        return torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError:
+        raise CheckpointError(f"{path} is not a plain-tensor checkpoint (it holds pickled objects); "
+                              "it was not loaded and nothing in it was run") from None
+    except (RuntimeError, EOFError, ValueError, KeyError) as e:
+        raise CheckpointError(f"{path} is damaged (truncated or corrupt: {str(e).splitlines()[0][:80]})") from None
 
 
 def checkpoint_dict(model: GPT):
@@ -257,9 +334,8 @@ def checkpoint_dict(model: GPT):
 
 
 def load_checkpoint(path, device="cpu"):
-    """Build a GPT from a checkpoint written by train.py. Only plain tensors and
-    containers are accepted (weights_only=True): a pickled object is refused."""
-    ckpt = torch.load(path, map_location=device, weights_only=True)
+    """Build a GPT from a checkpoint written by train.py, verified by read_file."""
+    ckpt = read_file(path, map_location=device)
     model = GPT(GPTConfig(**ckpt["model_args"]))
     model.load_state_dict(ckpt["model"])
     return model.to(device)

@@ -57,8 +57,8 @@ import torch
 
 import onset
 from configurator import configure
-from data import Sampler, fixed_batches, load_corpus, write_json
-from model import GPT, GPTConfig, add_lora, estimate_loss, train_only_last
+from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, write_json
+from model import GPT, GPTConfig, CheckpointError, add_lora, estimate_loss, read_file, train_only_last
 
 # ----------------------------------------------------------------------------- settings
 run_dir = "out/run"
@@ -206,25 +206,27 @@ def plot(run, onsets, records, seed_list, path):
         tokens, table, _ = metric_table(records, mode, seed_list)
         table = np.asarray(table)
         ax.plot(tokens, table.mean(0), "o", ms=4, color=color, label=f"{mode}: mean of {len(table)} seeds")
-        ax.fill_between(tokens, table.min(0), table.max(0), color=color, alpha=0.2, lw=0)  # range over seeds
+        ax.fill_between(tokens, table.min(0), table.max(0), color=color, alpha=0.2, lw=0,
+                        label=f"{mode}: range over seeds")
         ax.plot(tokens, est["smooth_curve"], "-", color=color, lw=1.2, label=f"{mode}: smooth curve (onset.py)")
         if est["scratch"] is not None:
             ax.axhline(est["scratch"], color=color, ls=":", label=f"{mode}: from scratch (step 0)")
         if est["onset_tokens"]:
             tasks = f" = {est['onset_tasks']:.3g} tasks" if est.get("onset_tasks") else ""
             ax.axvline(est["onset_tokens"], color=color, ls="--",
-                       label=f"{mode}: onset {est['onset_tokens']:.3g} tokens{tasks} (band: 95%)")
+                       label=f"{mode}: onset {est['onset_tokens']:.3g} tokens{tasks}")
             if est["interval"]:
-                ax.axvspan(est["interval"][0], est["interval"][1] or tokens[-1], color=color, alpha=0.08, lw=0)
+                ax.axvspan(est["interval"][0], est["interval"][1] or tokens[-1], color=color, alpha=0.08, lw=0,
+                           label=f"{mode}: onset, 95% interval")
     ax.set_xscale("log")
     ax.set_xlabel("training tokens of the checkpoint")
-    ax.set_ylabel(f"{run['probe_lang']} probe: {'AUC of the validation loss' if metric == 'auc' else 'final loss'} (nats)")
+    ax.set_ylabel(f"{records[0]['probe_lang']} probe: {'AUC of the validation loss' if metric == 'auc' else 'final loss'} (nats)")
     head = onsets.get("full") or next(iter(onsets.values()))
     if metric == "auc":  # dAUC is a linear rescaling of AUC: a second axis, not a second plot
         ref = head["mean_curve"][head["tokens"].index(head["delta_ref_tokens"])]
         sec = ax.secondary_yaxis("right", functions=(lambda a: 100 * (a / ref - 1), lambda d: ref * (1 + d / 100)))
         sec.set_ylabel(f"dAUC (%) vs the checkpoint at {head['delta_ref_tokens']:,} tokens")
-    ax.set_title(f"{Path(run['out_dir']).name}: {run['model']} ({run['n_nonembed'] / 1e6:.3g}M), {run['schedule']}")
+    ax.set_title(f"{path.parent.name}: {run['model']} ({run['n_nonembed'] / 1e6:.3g}M), {run['schedule']}")
     ax.legend(fontsize=7)
     fig.tight_layout()
     tmp = str(path) + ".tmp.png"
@@ -237,7 +239,7 @@ def plot(run, onsets, records, seed_list, path):
 
 
 def main(argv):
-    configure(globals(), argv)
+    settings = configure(globals(), argv)
     if calibrate:
         rows = onset.calibrate(n_sets=calib_sets, tol=onset_tol, n_boot=min(n_boot, 200))
         print("onset estimator on simulated probe curves (3 seeds, 10 checkpoints per decade, 3 decades, "
@@ -253,6 +255,10 @@ def main(argv):
         raise SystemExit(f"probe.py: {run_path} is not a training run (no config.json); fix: --run_dir=out/<run>")
     run = json.loads((run_path / "config.json").read_text())
     lang = probe_lang or run["probe_lang"]
+    if not lang or lang in run["train_langs"]:
+        raise SystemExit(f"probe.py: {lang or 'no language'} cannot be probed: "
+                         + (f"{run_path} trained on it" if lang else "the run has no probe language")
+                         + f"; fix: --probe_lang=<a language of the corpus it never saw, not {', '.join(run['train_langs'])}>")
     dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
     use_bf16 = dtype == "bfloat16" or (dtype == "auto" and dev.startswith("cuda"))
     ctx = torch.autocast(dev.split(":")[0], dtype=torch.bfloat16) if use_bf16 else nullcontext()
@@ -266,10 +272,13 @@ def main(argv):
                          f"available: {sorted(cards)}")
 
     # data: loaded once; batches built once per seed and reused for every checkpoint
-    bins, vocab = load_corpus(data_dir or run["data_dir"], run["corpus"], [lang] + run["train_langs"])
-    if vocab.hash != run["vocab_hash"]:
-        raise SystemExit(f"probe.py: corpus {run['corpus']} has another vocabulary than the run; fix: rebuild it or "
-                         "point data_dir at the run's data")
+    data_root = data_dir or run["data_dir"]
+    bins, vocab = load_corpus(data_root, run["corpus"], [lang] + run["train_langs"])
+    fingerprint = corpus_fingerprint(data_root, run["corpus"], run["eval_langs"])
+    if vocab.hash != run["vocab_hash"] or run.get("data_sha256", fingerprint) != fingerprint:  # older runs have none
+        raise SystemExit(f"probe.py: corpus {Path(data_root) / run['corpus']} is not the one the run was trained on "
+                         "(other bins or vocabulary); fix: point --data_dir at the run's corpus, or rebuild it as it was")
+    probe_meta = corpus_languages(Path(data_root) / run["corpus"])[lang]
     T, B = run["block_size"], probe_batch_size or run["batch_size"]
     seed_list = [int(s) for s in seeds.split(",") if s]
     mode_list = [m for m in modes.split(",") if m]
@@ -286,7 +295,8 @@ def main(argv):
     records_path = run_path / "probe.jsonl"
     records = [json.loads(ln) for ln in records_path.read_text().splitlines()] if records_path.exists() else []
     # records made with other settings would mix into the onset; refuse rather than overwrite them
-    same = dict(probe_lang=lang, probe_steps=probe_steps, batch_size=B, eval_every=eval_every,
+    same = dict(probe_lang=lang, probe_data=probe_meta["train_sha256"][:16] + probe_meta["val_sha256"][:16],
+                probe_steps=probe_steps, batch_size=B, lr_grid=",".join(f"{x:g}" for x in lrs), eval_every=eval_every,
                 eval_batches=eval_batches, forget_batches=forget_batches, threads=threads,
                 dtype="bfloat16" if use_bf16 else "float32", device=dev.split(":")[0], torch_version=torch.__version__)
     other = {k: sorted({str(r.get(k)) for r in records} - {str(v)}) for k, v in same.items()}
@@ -301,10 +311,17 @@ def main(argv):
     print(f"probe {run_path}: {len(wanted)} checkpoints x {len(seed_list)} seeds x {len(mode_list)} modes x "
           f"{len(lrs)} lrs; {len(todo)} to do, {probe_steps} steps of {B}x{T} on {lang}")
 
-    t0, weights, loaded = time.time(), None, None
+    t0, weights, loaded, damaged = time.time(), None, None, {}
     for i, (step, mode, lr, sd) in enumerate(todo):
+        if step in damaged:
+            continue
         if loaded != step:
-            ckpt = torch.load(run_path / "ckpt" / f"step_{step:07d}.pt", map_location="cpu", weights_only=True)
+            try:
+                ckpt = read_file(run_path / "ckpt" / f"step_{step:07d}.pt")  # checked against its sha256
+            except CheckpointError as e:
+                print(f"probe.py: {e}; skipped", file=sys.stderr)
+                damaged[step] = str(e)
+                continue
             weights, cfg, loaded = ckpt["model"], ckpt["model_args"], step
         rec = finetune(weights, cfg, mode, lr, sd, batches[sd], evals, run, ctx, dev)
         card = cards[step]
@@ -321,6 +338,11 @@ def main(argv):
         print(f"[{i + 1}/{len(todo)}] step {step} ({card['tokens']:,} tokens) {mode} lr {lr:g} seed {sd}: "
               f"{rec['zero_shot']:.3f} -> {rec['final']:.3f} | eta {el / (i + 1) * (len(todo) - i - 1) / 60:.1f}m", flush=True)
 
+    if damaged:
+        intact = ",".join(str(s) for s in wanted if s not in damaged)
+        raise SystemExit(f"probe.py: {len(damaged)} checkpoint(s) could not be used: {'; '.join(damaged.values())}. "
+                         f"The other probes are saved in {records_path}. Fix: a training run cannot rewrite a "
+                         f"checkpoint, so retrain into a new out_dir for it, or leave it out with --checkpoints={intact}")
     annotate(records, run["task_tokens"])
     records = [r for r in records if r["ckpt_step"] in wanted]
     onsets = onsets_from_records(records, seed_list, onset_tol, n_boot, run["task_tokens"],
@@ -329,7 +351,7 @@ def main(argv):
         print("probe.py: fewer than two trained checkpoints probed: no onset estimated")
         return
     head = onsets.get("full") or next(iter(onsets.values()))
-    write_json(run_path / "onset.json", dict(head, run=run_path.name, onsets_by_mode=onsets))
+    write_json(run_path / "onset.json", dict(head, run=run_path.name, onsets_by_mode=onsets, probe_settings=settings))
     plot(run, onsets, records, seed_list, run_path / "probe.png")
     for mode, est in onsets.items():
         if est["censored"]:

@@ -10,13 +10,20 @@ A cell is one (model size, schedule, seed): out/<name>/<size>-<schedule>-s<seed>
 stages are the same scripts a user runs by hand (train.py, probe.py), started as
 subprocesses with the settings below, so a cluster can run the listed commands in parallel
 (Slurm: `sbatch --array=0-N` with `python sweep.py CONFIG --cell=$SLURM_ARRAY_TASK_ID`)
-and the fit runs when they are done. RUN.md in the fit directory records the command, the
-machine and the wall time.
+and the fit runs when they are done. RUN.md in the fit directory records the command, every
+cell's commands, the machine and the wall time.
+
+A finished cell is not run again, and a cell whose run was made with other settings than the
+command now asks for is refused, the differing settings named (the results would otherwise
+answer another question); changed probe settings probe again (probe.py keeps the records it
+can and refuses the ones it cannot).
 """
 
+import importlib
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -26,6 +33,8 @@ import torch
 
 import data
 from configurator import configure
+from model import LADDER
+from train import NO_EFFECT
 
 # ----------------------------------------------------------------------------- settings
 name = "demo"  # runs go to out/<name>/
@@ -61,12 +70,15 @@ def run_dir(size, sch, sd):
 
 
 def cell_commands(size, sch, sd):
+    """The cell's run directory and its train.py and probe.py arguments."""
     out = run_dir(size, sch, sd)
-    py, here = sys.executable, os.path.relpath(HERE)
-    train = (f"{py} {here}/train.py --data_dir={data_dir} --corpus={corpus} --out_dir={out} "
-             f"--model={size} --schedule={sch} --seed={sd} {train_args}").strip()
-    probe = f"{py} {here}/probe.py --run_dir={out} {probe_args}".strip()
-    return out, train, probe
+    train = (f"--data_dir={data_dir} --corpus={corpus} --out_dir={out} --model={size} --schedule={sch} "
+             f"--seed={sd} {train_args}").strip()
+    return out, train, f"--run_dir={out} {probe_args}".strip()
+
+
+def command(script, args):
+    return f"{shlex.quote(sys.executable)} {shlex.quote(os.path.relpath(HERE / script))} {args}".strip()
 
 
 def sh(cmd, timing=None, stage_name=""):
@@ -81,6 +93,16 @@ def sh(cmd, timing=None, stage_name=""):
         timing.write_text(json.dumps(times))
 
 
+def resolved(script, args):
+    """The settings a stage's arguments give its script (train or probe)."""
+    mod = importlib.import_module(script)
+    return configure(dict(vars(mod)), shlex.split(args))
+
+
+def drift(saved, wanted, free):
+    return {k: (saved.get(k), v) for k, v in wanted.items() if k not in free and saved.get(k) != v}
+
+
 def train_done(out):
     if not (out / "config.json").exists():
         return False
@@ -92,14 +114,25 @@ def run_cell(i):
     size, sch, sd = cells()[i]
     out, train, probe = cell_commands(size, sch, sd)
     print(f"--- cell {i}: {size} {sch} seed {sd}")
+    if (out / "config.json").exists():
+        diff = drift(json.loads((out / "config.json").read_text()), resolved("train", train),
+                     NO_EFFECT + ("device", "compile"))
+        if diff:
+            raise SystemExit(f"sweep.py: {out} was trained with other settings than this command asks for "
+                             f"{diff} (run, now); fix: restore them, or give the new settings a study of their "
+                             f"own with --name=<new name> (fresh run directories)")
     if train_done(out):
         print(f"trained: {out}")
     else:
-        sh(train, out.parent / f"{out.name}.time.json", "train")
-    if (out / "onset.json").exists():
+        sh(command("train.py", train), out.parent / f"{out.name}.time.json", "train")
+    done = json.loads((out / "onset.json").read_text()).get("probe_settings", {}) if (out / "onset.json").exists() else None
+    diff = done is not None and drift(done, resolved("probe", probe), ("run_dir", "data_dir", "device"))
+    if done is not None and not diff:
         print(f"probed: {out}")
     else:
-        sh(probe, out.parent / f"{out.name}.time.json", "probe")
+        if diff:
+            print(f"probe settings changed {diff} (before, now): probing again")
+        sh(command("probe.py", probe), out.parent / f"{out.name}.time.json", "probe")
 
 
 def ensure_corpus():
@@ -125,11 +158,14 @@ def machine():
 
 def main(argv):
     configure(globals(), argv)
+    unknown = [s for s in sizes.split(",") if s not in LADDER]
+    if unknown:
+        raise SystemExit(f"sweep.py: unknown model size {', '.join(unknown)}; choose from {', '.join(LADDER)}")
     todo = cells()
     if list_cells:
         for i, c in enumerate(todo):
             _, train, probe = cell_commands(*c)
-            print(f"{i}\t{train} && {probe}")
+            print(f"{i}\t{command('train.py', train)} && {command('probe.py', probe)}")
         return
     t0 = time.time()
     if stage in ("all", "cells"):
@@ -145,7 +181,7 @@ def main(argv):
             raise SystemExit(f"sweep.py: cells not finished: {', '.join(missing)}; fix: run them first")
         out = Path(fit_dir or Path("out") / name / "fit")
         t_fit = time.time()
-        sh(f"{sys.executable} {os.path.relpath(HERE)}/fit.py {' '.join(map(str, runs))} --out {out} {fit_args}".strip())
+        sh(command("fit.py", f"{' '.join(map(str, runs))} --out {out} {fit_args}"))
         stages = {"fit": time.time() - t_fit}
         for r in runs:
             for k, v in json.loads(r.parent.joinpath(f"{r.name}.time.json").read_text()).items():
@@ -155,7 +191,12 @@ def main(argv):
             + ("" if stage == "all" else " (the fit alone; the wall time below includes the cells' earlier runs)")
             + f"\n\nmachine: {machine()}\n\n"
             f"wall time: {sum(stages.values()) / 60:.1f} min in all ("
-            + ", ".join(f"{k} {v / 60:.1f}" for k, v in stages.items()) + ")\n")
+            + ", ".join(f"{k} {v / 60:.1f}" for k, v in stages.items()) + ")\n\n"
+            "every cell's commands (what produced the runs; each run's config.json and onset.json "
+            "hold the settings they resolved to):\n\n```\n"
+            + "".join(f"python train.py {train}\npython probe.py {probe}\n"
+                      for _, train, probe in map(lambda c: cell_commands(*c), todo))
+            + "```\n")
         print(f"done in {(time.time() - t0) / 60:.1f} min: {out}/report.md")
 
 

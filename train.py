@@ -25,13 +25,18 @@ Outputs in out_dir:
   config.json                 resolved settings plus derived facts (sizes, vocabulary, order)
   ckpt/step_XXXXXXX.pt        weights only, at step 0 (the initialisation) and on a linear or
   ckpt/step_XXXXXXX.json      log-spaced token schedule; the sidecar holds step, tokens, task,
-                              language and per-language validation loss (written last: a
-                              checkpoint without its sidecar is incomplete)
-  last.pt                     resumable state: model, optimizer, RNG, sampler position
+                              language, per-language validation loss and the .pt's sha256
+                              (written last: a checkpoint without its sidecar is incomplete)
+  state/step_XXXXXXX.pt/.json resumable states (model, optimizer, RNG, sampler position) every
+                              save_every steps, the newest two kept; sidecar as above
   log.jsonl                   one line per step: tokens, language, loss, lr, grad norm
 
-An interrupted run started again with the same settings resumes from last.pt and ends
-bit-identical (on CPU) to the uninterrupted run.
+An interrupted run started again with the same settings resumes from the newest intact state
+and ends bit-identical (on CPU) to the uninterrupted run. A state whose bytes do not match its
+recorded sha256 is named, set aside (*.damaged) and the one before it is used. The settings in
+RESUMABLE may change on resume (the change is printed and kept in config.json); any other
+change is refused. The run directory may be moved or copied, the corpus too (it is identified
+by the sha256 of its bins, not by its path).
 """
 
 import json
@@ -48,7 +53,8 @@ import torch
 
 from configurator import configure
 from data import Sampler, fixed_batches, load_corpus, write_json
-from model import GPT, checkpoint_dict, estimate_loss, preset
+from data import corpus_fingerprint, corpus_languages
+from model import GPT, LADDER, CheckpointError, checkpoint_dict, disk_error, estimate_loss, preset, read_file, save_file
 
 # ----------------------------------------------------------------------------- settings
 out_dir = "out/run"
@@ -90,6 +96,10 @@ dtype = "auto"  # auto (bfloat16 autocast on CUDA, else float32) | float32 | bfl
 compile = False
 peak_flops = 989e12  # for MFU: dense bf16 FLOP/s of one GPU (H100 SXM)
 # -----------------------------------------------------------------------------
+# settings that never change a run's numbers (the corpus is identified by its bins' sha256)
+NO_EFFECT = ("out_dir", "data_dir", "save_every", "log_every", "peak_flops")
+# settings that may change when a run resumes (printed, and kept in config.json): how it goes on
+RESUMABLE = NO_EFFECT + ("lr", "lr_schedule", "min_lr_frac", "warmup_tokens", "grad_clip", "device", "compile")
 
 
 def lr_at(step, warmup_steps, max_steps):
@@ -137,14 +147,38 @@ def code_version():
         return "unknown"
 
 
-def atomic_save(obj, path):
-    tmp = Path(str(path) + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+def save_state(out, state):
+    """state/step_XXXXXXX.pt and its sidecar; then the older states but the previous one go."""
+    name = out / "state" / f"step_{state['step']:07d}"
+    sha = save_file(state, name.with_suffix(".pt"))
+    write_json(name.with_suffix(".json"), dict(step=state["step"], sha256=sha, time=time.time()))
+    for old in sorted((out / "state").glob("step_*.json"))[:-2]:
+        old.unlink()  # the sidecar first: a state without one is never resumed from
+        old.with_suffix(".pt").unlink(missing_ok=True)
+
+
+def load_state(out, dev):
+    """The newest intact resumable state, or None when there is none yet. A damaged one is
+    renamed *.damaged (kept for inspection) and the one before it is tried."""
+    states = sorted((out / "state").glob("step_*.json"), reverse=True)
+    for card in states:
+        try:
+            return read_file(card.with_suffix(".pt"), map_location=dev)
+        except CheckpointError as e:
+            print(f"train.py: {e}; set aside as *.damaged, trying the state before it", file=sys.stderr)
+            for p in (card.with_suffix(".pt"), card):
+                if p.exists():
+                    os.replace(p, f"{p}.damaged")
+    if states:
+        raise SystemExit(f"train.py: no intact resumable state in {out}/state (all {len(states)} damaged); "
+                         "fix: start again in a new out_dir")
+    return None
 
 
 def main(argv):
     config = configure(globals(), argv)
+    if model not in LADDER:
+        raise SystemExit(f"train.py: unknown model size {model!r}; choose one of {', '.join(LADDER)}")
     if schedule not in ("continual", "stationary"):
         raise SystemExit(f"train.py: schedule must be continual or stationary, got {schedule!r}")
     if ckpt_schedule not in ("tasks", "log", "linear") or lr_schedule not in ("constant", "cosine"):
@@ -172,13 +206,17 @@ def main(argv):
         torch.backends.cudnn.allow_tf32 = True
 
     # --- data
-    root = Path(data_dir) / corpus
-    all_langs = sorted(p.name for p in root.iterdir() if (p / "meta.json").exists()) if root.is_dir() else []
+    all_langs = list(corpus_languages(Path(data_dir) / corpus))
+    if probe_lang and probe_lang not in all_langs:
+        raise SystemExit(f"train.py: probe language {probe_lang!r} is not in corpus {Path(data_dir) / corpus} "
+                         f"(it has {', '.join(all_langs) or 'no languages'}); fix: --probe_lang=<one of them>, "
+                         "or --probe_lang= for a run without one")
     train_langs = [s for s in langs.split(",") if s] or [lang for lang in all_langs if lang != probe_lang]
     if probe_lang in train_langs:
         raise SystemExit(f"train.py: the probe language {probe_lang!r} must not be a training language")
-    eval_langs = train_langs + ([probe_lang] if probe_lang in all_langs else [])
+    eval_langs = train_langs + ([probe_lang] if probe_lang else [])
     bins, vocab = load_corpus(data_dir, corpus, eval_langs)
+    data_sha = corpus_fingerprint(data_dir, corpus, eval_langs)
     sampler = Sampler({lang: bins[lang]["train"] for lang in train_langs}, block_size, seed)
     val = {lang: [(x.to(dev), y.to(dev)) for x, y in fixed_batches(bins[lang]["val"], eval_batches, batch_size,
                                                                    block_size, name=f"{lang} val.bin")]
@@ -206,21 +244,26 @@ def main(argv):
 
     out = Path(out_dir)
     run_info = dict(config, n_nonembed=raw_model.num_params(), n_params=raw_model.num_params(False),
-                    vocab_size=vocab.size, vocab_hash=vocab.hash, model_args=vars(cfg).copy(),
+                    vocab_size=vocab.size, vocab_hash=vocab.hash, data_sha256=data_sha, model_args=vars(cfg).copy(),
                     train_langs=train_langs, eval_langs=eval_langs, lang_order=order, world_size=world,
                     tokens_per_step=tokens_per_step, max_steps=max_steps, ckpt_steps=ckpt_steps,
                     code_version=code_version(), torch_version=torch.__version__)
 
-    # --- resume
-    step = 0
-    if (out / "last.pt").exists():
-        state = torch.load(out / "last.pt", map_location=dev, weights_only=True)
-        fixed = {k: v for k, v in config.items() if k not in ("compile", "log_every", "device")}
-        saved = {k: v for k, v in state["config"].items() if k in fixed}
-        if saved != fixed:
-            diff = {k: (saved.get(k), v) for k, v in fixed.items() if saved.get(k) != v}
-            raise SystemExit(f"train.py: {out}/last.pt was written with other settings {diff} (saved, now); "
-                             "fix: use those settings or a new out_dir")
+    # --- resume: from the newest intact state, with the settings that define the run unchanged
+    step, changes = 0, []
+    if master:
+        for tmp in [*out.glob("ckpt/*.tmp"), *out.glob("state/*.tmp")]:
+            tmp.unlink()  # left by a process killed while writing
+    state = load_state(out, dev)
+    if state is not None:
+        saved = dict(state["config"], data_sha256=state.get("data_sha256", data_sha))
+        now = dict(config, data_sha256=data_sha)
+        diff = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k) != v}
+        fixed = {k: d for k, d in diff.items() if k not in RESUMABLE}
+        if fixed:
+            raise SystemExit(f"train.py: {out} was trained with other settings {fixed} (saved, now); these cannot "
+                             "change within a run; fix: rerun with the saved values, or use a new out_dir. "
+                             f"(May change on resume: {', '.join(RESUMABLE)}.)")
         raw_model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         sampler.load_state(state["sampler"])
@@ -228,10 +271,18 @@ def main(argv):
         if device_type == "cuda" and "cuda_rng" in state:
             torch.cuda.set_rng_state(state["cuda_rng"], device=dev)
         step = state["step"]
+        changes = json.loads((out / "config.json").read_text()).get("resume_changes", []) \
+            if (out / "config.json").exists() else []
+        changed = {k: d for k, d in diff.items() if k not in ("out_dir", "data_dir")}
+        if changed:
+            changes.append(dict(step=step, changed=changed))
         if master:
-            print(f"resuming {out} from step {step}")
-    elif master and (out / "ckpt").exists() and any((out / "ckpt").iterdir()):
-        raise SystemExit(f"train.py: {out} holds checkpoints but no last.pt to resume from; fix: use a new out_dir")
+            print(f"resuming {out} from step {step}"
+                  + "".join(f"; {k} {a} -> {b}" for k, (a, b) in changed.items()))
+    elif master and any(out.glob("ckpt/*.json")):
+        raise SystemExit(f"train.py: {out} holds checkpoints but no resumable state; fix: use a new out_dir")
+    run_info["resume_changes"] = changes
+    resumed_at = step if state is not None else -1  # that state is on disk already
 
     net = torch.compile(raw_model) if compile else raw_model
     if ddp:
@@ -240,6 +291,7 @@ def main(argv):
     log = None
     if master:
         (out / "ckpt").mkdir(parents=True, exist_ok=True)
+        (out / "state").mkdir(exist_ok=True)
         write_json(out / "config.json", run_info)
         # the log keeps exactly the steps before the resumed one, so a resumed log equals an uninterrupted one
         lines = (out / "log.jsonl").read_text().splitlines() if (out / "log.jsonl").exists() else []
@@ -250,13 +302,12 @@ def main(argv):
         print(f"{model_desc(raw_model, cfg)} | {schedule} on {','.join(train_langs)} | "
               f"{max_steps} steps of {tokens_per_step:,} tokens | {dev}{' bf16' if use_bf16 else ''} x{world}")
 
-    def save_state():
+    def resumable():
         state = dict(checkpoint_dict(raw_model), optimizer=optimizer.state_dict(), sampler=sampler.state(),
-                     rng=torch.get_rng_state(), step=step, config=config)
+                     rng=torch.get_rng_state(), step=step, config=config, data_sha256=data_sha)
         if device_type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state(dev)
-        log.flush()
-        atomic_save(state, out / "last.pt")
+        return state
 
     # --- the loop
     rows = range(rank * batch_size, (rank + 1) * batch_size)
@@ -266,12 +317,13 @@ def main(argv):
         if master and step in ckpt_steps and not (out / "ckpt" / f"step_{step:07d}.json").exists():
             losses = estimate_loss(raw_model, val, ctx)
             name = out / "ckpt" / f"step_{step:07d}"
-            atomic_save(checkpoint_dict(raw_model), name.with_suffix(".pt"))
+            sha = save_file(checkpoint_dict(raw_model), name.with_suffix(".pt"))
             write_json(name.with_suffix(".json"), dict(step=step, tokens=step * tokens_per_step, task_index=task,
-                                                       lang=lang, val_loss=losses, time=time.time()))
+                                                       lang=lang, val_loss=losses, sha256=sha, time=time.time()))
             print(f"checkpoint step {step}: " + " ".join(f"{k} {v:.3f}" for k, v in losses.items()))
-        if master and (step % save_every == 0 or step == max_steps):
-            save_state()
+        if master and (step % save_every == 0 or step == max_steps) and step != resumed_at:
+            log.flush()
+            save_state(out, resumable())
         if step >= max_steps:
             break
 
@@ -298,7 +350,7 @@ def main(argv):
         if not (math.isfinite(loss_val) and math.isfinite(norm_val)):
             # stop before the update: the weights and last.pt stay as they were
             raise SystemExit(f"train.py: loss {loss_val} / grad norm {norm_val} at step {step} "
-                             f"(tokens {step * tokens_per_step:,}); last good state: {out}/last.pt; "
+                             f"(tokens {step * tokens_per_step:,}); the last good state is the newest in {out}/state; "
                              "fix: lower lr or raise warmup_tokens, then rerun to resume")
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -327,4 +379,7 @@ def model_desc(m, cfg):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    try:
+        main(sys.argv[1:])
+    except OSError as e:  # a full disk while writing a sidecar or the log: one line, as for a .pt
+        raise disk_error(e, e.filename or out_dir) from None

@@ -29,6 +29,20 @@ def weights(path):
     return torch.load(path, weights_only=True)["model"]
 
 
+def newest_state(out):
+    """The path of a run's newest resumable state."""
+    return sorted((out / "state").glob("step_*.json"))[-1].with_suffix(".pt")
+
+
+def same_run(a, b):
+    """Runs a and b ended identically: checkpoints, their sidecars' losses, final state, log."""
+    for x, y in zip(sidecars(a), sidecars(b), strict=True):
+        assert x["step"] == y["step"] and x["val_loss"] == y["val_loss"] and x["sha256"] == y["sha256"]
+    wa, wb = weights(newest_state(a)), weights(newest_state(b))
+    assert newest_state(a).name == newest_state(b).name and all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert (a / "log.jsonl").read_text() == (b / "log.jsonl").read_text()
+
+
 def test_configure_rejects_typos_and_wrong_types(tmp_path):
     g = {"lr": 0.1, "batch_size": 4, "name": "x", "flag": True}
     assert configure(dict(g), ["--lr=1", "--name=abc", "--flag=False"]) == {"lr": 1.0, "batch_size": 4, "name": "abc", "flag": False}
@@ -96,15 +110,10 @@ def test_sigkill_and_resume_is_bit_identical(tmp_path, corpus_dir):
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
-    killed_at = torch.load(b / "last.pt", weights_only=True)["step"]
+    killed_at = torch.load(newest_state(b), weights_only=True)["step"]
     assert 0 < killed_at < 234, "the run was not interrupted in the middle"
     train([*args, f"--out_dir={b}"])
-    for x, y in zip(sidecars(tmp_path / "a"), sidecars(b)):
-        assert x["step"] == y["step"] and x["val_loss"] == y["val_loss"]
-    for name in ["last.pt"] + [f"ckpt/{p.name}" for p in (tmp_path / "a" / "ckpt").glob("*.pt")]:
-        wa, wb = weights(tmp_path / "a" / name), weights(b / name)
-        assert all(torch.equal(wa[k], wb[k]) for k in wa), name
-    assert (tmp_path / "a" / "log.jsonl").read_text() == (b / "log.jsonl").read_text()
+    same_run(tmp_path / "a", b)
 
 
 def test_task_end_checkpoints_and_optimizer_reset(tmp_path, corpus_dir):
@@ -117,7 +126,7 @@ def test_task_end_checkpoints_and_optimizer_reset(tmp_path, corpus_dir):
     cards = sidecars(tmp_path / "reset")
     assert [c["step"] for c in cards] == [0, 2, 3, 5, 8, 16, 24]  # 8^(1/4), 8^(2/4), 8^(3/4); task ends
     assert [c["task_index"] for c in cards[-3:]] == [1, 2, 3]  # the state after tasks 0, 1 and 2
-    steps = {name: {int(v["step"]) for v in torch.load(tmp_path / name / "last.pt", weights_only=True)
+    steps = {name: {int(v["step"]) for v in torch.load(newest_state(tmp_path / name), weights_only=True)
                     ["optimizer"]["state"].values()} for name in ("reset", "keep")}
     assert steps == {"reset": {8}, "keep": {24}}  # reset at step 16, the start of the last task
     same = [torch.equal(a, b) for a, b in zip(weights(tmp_path / "reset" / "ckpt" / "step_0000016.pt").values(),
@@ -129,7 +138,7 @@ def test_nan_loss_stops_and_keeps_last_good_state(tmp_path, corpus_dir):
     p = train([f"--data_dir={corpus_dir}", f"--out_dir={tmp_path}", *TINY, "--lr=1e9", "--warmup_tokens=0",
                "--grad_clip=0.0", "--max_tokens=100000", "--save_every=1"], check=False)
     assert p.returncode != 0 and "at step" in p.stderr and "last good state" in p.stderr, p.stderr
-    state = torch.load(tmp_path / "last.pt", weights_only=True)
+    state = torch.load(newest_state(tmp_path), weights_only=True)
     assert all(torch.isfinite(t).all() for t in state["model"].values())
 
 
@@ -143,5 +152,5 @@ def test_ddp_two_processes_match_one(tmp_path, corpus_dir):
     train([*common, "--batch_size=8", f"--out_dir={tmp_path / 'one'}"])
     cfg = json.loads((tmp_path / "ddp" / "config.json").read_text())
     assert cfg["world_size"] == 2 and cfg["tokens_per_step"] == 8 * 32
-    wa, wb = weights(tmp_path / "ddp" / "last.pt"), weights(tmp_path / "one" / "last.pt")
+    wa, wb = weights(newest_state(tmp_path / "ddp")), weights(newest_state(tmp_path / "one"))
     assert max((wa[k] - wb[k]).abs().max().item() for k in wa) < 1e-3
