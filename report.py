@@ -135,6 +135,10 @@ def plot_forgetting(path, result, d):
             left.plot(steps, fit.forgetting_law(params, P, steps), color=f"C{i}")
         left.set(xscale="log", xlabel="fine-tuning step S", ylabel="forgetting F (nats)",
                  title=f"F = {result['form']}: b = {params['b']:.3g}, a = {params['a']:.3g}")
+        ticks = np.unique(d["S"])  # the steps themselves, written plainly (not 2x10^1)
+        ticks = ticks[::-(-len(ticks) // 8)]
+        left.set_xticks(ticks, [f"{s:g}" for s in ticks])
+        left.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         left.legend(fontsize=7)
         lin = result["linear"]
         right.plot(d["learn"], d["final"], ".", alpha=0.4)

@@ -52,8 +52,7 @@ from pathlib import Path
 import torch
 
 from configurator import configure
-from data import Sampler, fixed_batches, load_corpus, write_json
-from data import corpus_fingerprint, corpus_languages
+from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, write_json
 from model import GPT, LADDER, CheckpointError, checkpoint_dict, disk_error, estimate_loss, preset, read_file, save_file
 
 # ----------------------------------------------------------------------------- settings
@@ -157,17 +156,18 @@ def save_state(out, state):
         old.with_suffix(".pt").unlink(missing_ok=True)
 
 
-def load_state(out, dev):
+def load_state(out, dev, master=True):
     """The newest intact resumable state, or None when there is none yet. A damaged one is
-    renamed *.damaged (kept for inspection) and the one before it is tried."""
+    renamed *.damaged by the master process (kept for inspection) and the one before it is
+    tried; every process makes the same choice."""
     states = sorted((out / "state").glob("step_*.json"), reverse=True)
     for card in states:
         try:
             return read_file(card.with_suffix(".pt"), map_location=dev)
         except CheckpointError as e:
-            print(f"train.py: {e}; set aside as *.damaged, trying the state before it", file=sys.stderr)
-            for p in (card.with_suffix(".pt"), card):
-                if p.exists():
+            if master:
+                print(f"train.py: {e}; set aside as *.damaged, trying the state before it", file=sys.stderr)
+                for p in (card.with_suffix(".pt"), card):
                     os.replace(p, f"{p}.damaged")
     if states:
         raise SystemExit(f"train.py: no intact resumable state in {out}/state (all {len(states)} damaged); "
@@ -254,7 +254,7 @@ def main(argv):
     if master:
         for tmp in [*out.glob("ckpt/*.tmp"), *out.glob("state/*.tmp")]:
             tmp.unlink()  # left by a process killed while writing
-    state = load_state(out, dev)
+    state = load_state(out, dev, master)
     if state is not None:
         saved = dict(state["config"], data_sha256=state.get("data_sha256", data_sha))
         now = dict(config, data_sha256=data_sha)
@@ -280,7 +280,9 @@ def main(argv):
             print(f"resuming {out} from step {step}"
                   + "".join(f"; {k} {a} -> {b}" for k, (a, b) in changed.items()))
     elif master and any(out.glob("ckpt/*.json")):
-        raise SystemExit(f"train.py: {out} holds checkpoints but no resumable state; fix: use a new out_dir")
+        older = " (its last.pt is from a train.py before checksummed states: finish it with that version)" \
+            if (out / "last.pt").exists() else ""
+        raise SystemExit(f"train.py: {out} holds checkpoints but no resumable state{older}; fix: use a new out_dir")
     run_info["resume_changes"] = changes
     resumed_at = step if state is not None else -1  # that state is on disk already
 
