@@ -32,6 +32,7 @@ from pathlib import Path
 import torch
 
 import data
+import sources
 from configurator import configure
 from model import LADDER
 from train import NO_EFFECT
@@ -141,14 +142,14 @@ def ensure_corpus():
     langs = [s for s in source_langs.split(",") if s]
     print(f"--- building corpus {data_dir}/{corpus} from {source}")
     if source == "synthetic":
-        sources = data.synthetic_sources(langs, 0, int(source_mb * 1e6))
+        texts = sources.synthetic_sources(langs, 0, int(source_mb * 1e6))
     elif source == "textdir":
-        sources = data.textdir_sources(source_path, langs)
+        texts = sources.textdir_sources(source_path, langs)
     elif source == "cc100":
-        sources = data.cc100_sources(langs, source_mb, Path(data_dir) / "_cache" / "cc100")
+        texts = sources.cc100_sources(langs, source_mb, Path(data_dir) / "_cache" / "cc100")
     else:
         raise SystemExit(f"sweep.py: unknown source {source!r}; use synthetic, textdir or cc100")
-    data.build_corpus(corpus, sources, data_dir, vocab)
+    data.build_corpus(corpus, texts, data_dir, vocab)
 
 
 def machine():

@@ -9,12 +9,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import data  # noqa: E402
+import sources  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def corpus_dir(tmp_path_factory):
     """data_dir holding corpus 'synthetic': six training languages and 'vi', 150 kB each."""
     d = tmp_path_factory.mktemp("data")
-    data.build_corpus("synthetic", data.synthetic_sources(seed=0, n_bytes=150_000), d, vocab_k=512,
+    data.build_corpus("synthetic", sources.synthetic_sources(seed=0, n_bytes=150_000), d, vocab_k=512,
                       val_min_tokens=8_000)
     return d

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import data
+import sources
 
 SCRIPTS = {
     "vi": "Tiếng Việt là ngôn ngữ chính thức của Việt Nam, được viết bằng chữ Quốc ngữ.",
@@ -21,11 +22,11 @@ SCRIPTS = {
 
 
 def test_synthetic_is_deterministic_and_distinct():
-    a = list(data.synthetic_documents("el", seed=3, n_bytes=5_000))
-    b = list(data.synthetic_documents("el", seed=3, n_bytes=5_000))
-    c = list(data.synthetic_documents("el", seed=4, n_bytes=5_000))
+    a = list(sources.synthetic_documents("el", seed=3, n_bytes=5_000))
+    b = list(sources.synthetic_documents("el", seed=3, n_bytes=5_000))
+    c = list(sources.synthetic_documents("el", seed=4, n_bytes=5_000))
     assert a == b and a != c
-    alphabets = {lang: set("".join(data.synthetic_documents(lang, n_bytes=3_000))) for lang in data.SYNTHETIC_SCRIPTS}
+    alphabets = {lang: set("".join(sources.synthetic_documents(lang, n_bytes=3_000))) for lang in sources.SYNTHETIC_SCRIPTS}
     letters = {lang: s - set(" ,.?\n") for lang, s in alphabets.items()}
     for x in letters:
         for y in letters:
@@ -37,7 +38,7 @@ def test_corpus_layout_and_meta(corpus_dir):
     root = corpus_dir / "synthetic"
     vocab = json.loads((root / "vocab.json").read_text())
     assert vocab["size"] <= 512 and len(vocab["ids"]) == vocab["size"]
-    for lang in data.SYNTHETIC_SCRIPTS:
+    for lang in sources.SYNTHETIC_SCRIPTS:
         meta = json.loads((root / lang / "meta.json").read_text())
         assert meta["dtype"] == "uint16" and meta["vocab_hash"] == vocab["hash"]
         assert meta["tokenizer"].startswith("cl100k_base")
@@ -51,7 +52,7 @@ def test_corpus_layout_and_meta(corpus_dir):
 def test_validation_is_whole_held_out_documents(corpus_dir):
     bins, vocab = data.load_corpus(corpus_dir, "synthetic", ["uk"])
     docs = {s: set(vocab.decode(np.asarray(bins["uk"][s])).split(data.EOT_TEXT)) - {""} for s in ("train", "val")}
-    original = set(data.synthetic_documents("uk", seed=0, n_bytes=150_000))
+    original = set(sources.synthetic_documents("uk", seed=0, n_bytes=150_000))
     assert docs["train"] | docs["val"] == original  # nothing cut, nothing lost
     assert not docs["train"] & docs["val"]
 
@@ -109,7 +110,7 @@ def test_refusals(corpus_dir, tmp_path):
 
 
 def small_build(data_dir, name="c", seed=0, langs=("el", "uk"), **kw):
-    return data.build_corpus(name, data.synthetic_sources(list(langs), seed=seed, n_bytes=20_000), data_dir,
+    return data.build_corpus(name, sources.synthetic_sources(list(langs), seed=seed, n_bytes=20_000), data_dir,
                              vocab_k=300, val_min_tokens=1000, **kw)
 
 
@@ -128,7 +129,7 @@ def test_tampered_bin_is_refused(corpus_dir, tmp_path, monkeypatch, capsys):
     assert hashed == []  # verified at build time: nothing re-hashed
     data.main(["verify", "--path", str(tmp_path / "s")])
     out = capsys.readouterr().out
-    assert all(f"  {lang}: ok" in out for lang in data.SYNTHETIC_SCRIPTS) and len(hashed) == 14
+    assert all(f"  {lang}: ok" in out for lang in sources.SYNTHETIC_SCRIPTS) and len(hashed) == 14
     path = tmp_path / "s" / "uk" / "train.bin"
     st = path.stat()
     arr = np.fromfile(path, dtype=np.uint16)
@@ -153,7 +154,7 @@ def test_failed_build_leaves_previous_corpus_intact(tmp_path):
     before = snapshot(root)
 
     def failing():
-        yield from data.synthetic_documents("el", n_bytes=5_000)
+        yield from sources.synthetic_documents("el", n_bytes=5_000)
         raise data.DataError("data.py: source broke")
 
     with pytest.raises(SystemExit, match="source broke"):

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import data
+import sources
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzαβγδεζηθικλμνξοπρστυφχψωабвгдежзийклмнопрстуфхцчшщьюяєіїàảãáạăâđêôơư"
 
@@ -52,12 +53,12 @@ def test_textdir_every_compression_and_a_directory_per_language(tmp_path):
     (src / "dd" / "1.txt").write_text(as_text(docs["dd"][:5]), encoding="utf-8")
     (src / "dd" / "2.txt.gz").write_bytes(gzip.compress(as_text(docs["dd"][5:]).encode()))
     (src / "notes.md").write_text("not a language")
-    sources = data.textdir_sources(src)
-    assert sorted(sources) == ["aa", "bb", "cc", "dd"]
-    assert sources["bb"][0].endswith("bb.txt.xz") and sources["dd"][0].endswith("dd")
-    for lang, (_, it) in sources.items():
+    texts = sources.textdir_sources(src)
+    assert sorted(texts) == ["aa", "bb", "cc", "dd"]
+    assert texts["bb"][0].endswith("bb.txt.xz") and texts["dd"][0].endswith("dd")
+    for lang, (_, it) in texts.items():
         assert list(it) == docs[lang], lang
-    root = data.build_corpus("t", data.textdir_sources(src), tmp_path / "data", vocab_k=300, val_min_tokens=500)
+    root = data.build_corpus("t", sources.textdir_sources(src), tmp_path / "data", vocab_k=300, val_min_tokens=500)
     bins, vocab = data.load_corpus(tmp_path / "data", "t", ["aa", "dd"])
     for lang in ("aa", "dd"):
         got = set()
@@ -71,7 +72,7 @@ def test_textdir_every_compression_and_a_directory_per_language(tmp_path):
 def test_build_tokenizes_special_token_text_as_ordinary_text(tmp_path):
     doc = "Tiếng Việt <|endoftext|> Հայերեն 日本語 🙂"
     (tmp_path / "x.txt").write_text(doc + "\n")
-    data.build_corpus("t", data.textdir_sources(tmp_path), tmp_path / "data", vocab_k=300, val_min_tokens=0,
+    data.build_corpus("t", sources.textdir_sources(tmp_path), tmp_path / "data", vocab_k=300, val_min_tokens=0,
                       val_frac=0.0)
     bins, vocab = data.load_corpus(tmp_path / "data", "t", ["x"])
     assert np.asarray(bins["x"]["train"]).tolist() == vocab.encode(doc).tolist() + [256]
@@ -83,14 +84,14 @@ def test_streaming_reader_matches_whole_file_reading(tmp_path):
     p = tmp_path / "x.txt.xz"
     p.write_bytes(lzma.compress(raw, preset=1))
     whole = [d.replace("\r\n", "\n") for d in docs]
-    assert list(data.read_documents(p)) == whole
-    assert list(data.read_documents(p, chunk_size=7)) == whole  # chunks split lines and characters
+    assert list(sources.read_documents(p)) == whole
+    assert list(sources.read_documents(p, chunk_size=7)) == whole  # chunks split lines and characters
 
 
 def test_textdir_max_mb_keeps_whole_documents(tmp_path):
     docs = make_docs(40, seed=4)
     (tmp_path / "x.txt").write_text(as_text(docs))
-    got = list(data.textdir_sources(tmp_path, max_mb=0.005)["x"][1])
+    got = list(sources.textdir_sources(tmp_path, max_mb=0.005)["x"][1])
     sizes = np.cumsum([len(d.encode()) for d in docs])
     n = int((sizes <= 5000).sum())
     assert 0 < n < len(docs) and got == docs[:n]
@@ -103,8 +104,8 @@ def test_invalid_utf8_names_file_and_offset(tmp_path):
         d.mkdir()
         (d / name).write_bytes(wrap(good + b"\nok \xff\xfe bad\n\nlast document\n"))
         with pytest.raises(SystemExit, match=rf"{name} is not UTF-8 at byte {len(good) + 4:,};.*--errors replace"):
-            list(data.read_documents(d / name, chunk_size=100))
-        docs = list(data.textdir_sources(d, errors="replace")[name.split(".")[0]][1])
+            list(sources.read_documents(d / name, chunk_size=100))
+        docs = list(sources.textdir_sources(d, errors="replace")[name.split(".")[0]][1])
         assert docs[-2] == "ok \ufffd\ufffd bad" and docs[-1] == "last document"
 
 
@@ -112,17 +113,17 @@ def test_empty_and_broken_files_are_refused(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "x.txt").write_bytes(b"")
     with pytest.raises(SystemExit, match=r"x.txt is empty; fix"):
-        data.textdir_sources(tmp_path / "a")
+        sources.textdir_sources(tmp_path / "a")
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "x.txt.gz").write_bytes(gzip.compress(b"\n \n\n"))
     with pytest.raises(SystemExit, match=r"x.txt.gz holds no text; fix"):
-        list(data.textdir_sources(tmp_path / "b")["x"][1])
+        list(sources.textdir_sources(tmp_path / "b")["x"][1])
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "x.txt.xz").write_bytes(xz(make_docs(20))[:-200])
     with pytest.raises(SystemExit, match=r"x.txt.xz is not a valid .xz file"):
-        list(data.textdir_sources(tmp_path / "c")["x"][1])
+        list(sources.textdir_sources(tmp_path / "c")["x"][1])
     with pytest.raises(SystemExit, match="no text for zz"):
-        data.textdir_sources(tmp_path / "c", ["zz"])
+        sources.textdir_sources(tmp_path / "c", ["zz"])
 
 
 # ----------------------------------------------------------------------------
@@ -189,7 +190,7 @@ def cc_docs():
 
 
 def cc100(srv, cache, max_mb=0, lang="vi", **kw):
-    return list(data.cc100_sources([lang], max_mb, cache, url=srv.url, backoff=0, **kw)[lang][1])
+    return list(sources.cc100_sources([lang], max_mb, cache, url=srv.url, backoff=0, **kw)[lang][1])
 
 
 def test_cc100_interrupted_download_resumes_with_range(server, cc_docs, tmp_path):
@@ -205,9 +206,9 @@ def test_cc100_interrupted_download_resumes_with_range(server, cc_docs, tmp_path
     (tmp_path / "text" / "vi.txt.xz").write_bytes(blob)
     server.log.clear()
     built = {}
-    for name, sources in (("net", data.cc100_sources(["vi"], 0, tmp_path / "a", url=server.url)),
-                          ("disk", data.textdir_sources(tmp_path / "text"))):
-        root = data.build_corpus(name, sources, tmp_path / "data", vocab_k=400, val_min_tokens=2000)
+    for name, texts in (("net", sources.cc100_sources(["vi"], 0, tmp_path / "a", url=server.url)),
+                        ("disk", sources.textdir_sources(tmp_path / "text"))):
+        root = data.build_corpus(name, texts, tmp_path / "data", vocab_k=400, val_min_tokens=2000)
         built[name] = json.loads((root / "vi" / "meta.json").read_text())
     assert server.log == []  # served from the cache
     assert built["net"]["source"] == server.url + "/vi.txt.xz"
@@ -248,10 +249,10 @@ def test_cc100_max_mb_keeps_whole_documents_and_stops_downloading(server, cc_doc
 
 def test_cc100_refuses_unknown_codes_and_missing_files(server, tmp_path):
     with pytest.raises(SystemExit, match=r"xx is not a CC-100 language code; valid codes: af am ar .* zh-Hans zh-Hant zu"):
-        data.cc100_sources(["vi", "xx"], 1, tmp_path)
+        sources.cc100_sources(["vi", "xx"], 1, tmp_path)
     with pytest.raises(SystemExit, match="cc100 needs --langs"):
         data.main(["cc100", "--out", str(tmp_path)])
-    assert len(data.CC100_LANGS) >= 100 and {"vi", "uk", "el", "my_zaw", "zh-Hant"} <= set(data.CC100_LANGS)
+    assert len(sources.CC100_LANGS) >= 100 and {"vi", "uk", "el", "my_zaw", "zh-Hant"} <= set(sources.CC100_LANGS)
     with pytest.raises(SystemExit, match=r"vi.txt.xz answered HTTP 404; fix"):
         cc100(server, tmp_path)
     assert len(server.log) == 1  # not retried
@@ -259,8 +260,8 @@ def test_cc100_refuses_unknown_codes_and_missing_files(server, tmp_path):
 
 def test_cc100_retries_back_off_then_stop(server, tmp_path, monkeypatch):
     sleeps = []
-    monkeypatch.setattr(data.time, "sleep", sleeps.append)
+    monkeypatch.setattr(sources.time, "sleep", sleeps.append)
     server.status = 503
     with pytest.raises(SystemExit, match=r"failed 4 times .*fix: check the network and run again \(it resumes\)"):
-        list(data.cc100_sources(["vi"], 1, tmp_path, url=server.url, retries=3, backoff=0.5)["vi"][1])
+        list(sources.cc100_sources(["vi"], 1, tmp_path, url=server.url, retries=3, backoff=0.5)["vi"][1])
     assert sleeps == [0.5, 1.0, 2.0] and len(server.log) == 4

@@ -1,0 +1,328 @@
+"""
+Where text comes from: each source is {lang: (description, iterator of documents)}, streamed,
+for data.py to tokenize into a corpus.
+
+    synthetic_sources   seeded artificial languages, each in its own script (offline; tests, demo)
+    textdir_sources     <lang>.txt, .txt.xz or .txt.gz files, or <lang>/ directories of them
+    cc100_sources       CC-100 over HTTP: streamed, cached, resumed with a Range request
+
+A document is a run of non-blank lines (paragraphs); blank lines separate documents.
+Bad input stops with one DataError line naming the problem and the fix.
+"""
+
+import gzip
+import itertools
+import lzma
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+class DataError(SystemExit):
+    """A problem with input data: the message names it and the fix."""
+
+
+TEXT_SUFFIXES = (".txt", ".txt.xz", ".txt.gz")
+
+
+def iter_documents(chunks, name, errors="strict"):
+    """Documents from a stream of byte chunks: a line is a paragraph, blank lines separate
+    documents. Decoded a block of whole lines at a time, so memory holds one chunk, not the
+    file; bytes that are not UTF-8 stop with the byte offset (errors="replace" writes U+FFFD)."""
+    doc, offset = [], 0
+    try:
+        for block in itertools.chain(_line_blocks(chunks), [b"\n"]):  # a final blank line ends the last document
+            try:
+                text = block.decode("utf-8", errors)
+            except UnicodeDecodeError as e:
+                raise DataError(f"data.py: {name} is not UTF-8 at byte {offset + e.start:,}; "
+                                "fix: re-encode it as UTF-8, or pass --errors replace") from None
+            if offset == 0:
+                text = text.removeprefix("\ufeff")  # byte-order mark
+            offset += len(block)
+            for line in text.split("\n")[:-1]:  # every block ends with a line end
+                line = line.strip()
+                if line:
+                    doc.append(line)
+                elif doc:
+                    yield "\n".join(doc)
+                    doc = []
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()  # stop reading (or downloading) when the consumer stops
+
+
+def _line_blocks(chunks):
+    """Regroup byte chunks into blocks of whole lines, each ending with b"\\n" (so no UTF-8
+    character spans two blocks)."""
+    tail = []
+    for chunk in chunks:
+        cut = chunk.rfind(b"\n") + 1
+        if not cut:
+            tail.append(chunk)
+            continue
+        yield b"".join(tail) + chunk[:cut] if tail else chunk[:cut]
+        tail = [chunk[cut:]] if cut < len(chunk) else []
+    if tail:
+        yield b"".join(tail) + b"\n"
+
+
+def take_mb(docs, max_mb):
+    """The first max_mb MB (of UTF-8 text) of whole documents; all of them when max_mb is 0 or
+    None. Stops reading (and downloading) the source as soon as the next document would not fit."""
+    total, limit = 0, (max_mb or 0) * 1e6
+    try:
+        for doc in docs:
+            total += len(doc.encode()) if limit else 0
+            if total > limit > 0:
+                return
+            yield doc
+    finally:
+        if hasattr(docs, "close"):
+            docs.close()
+
+
+def read_documents(path, errors="strict", chunk_size=1 << 20):
+    """Documents of one text file (plain, .xz or .gz), decompressed and decoded as a stream."""
+    path = Path(path)
+    opener = {".xz": lzma.open, ".gz": gzip.open}.get(path.suffix, open)
+
+    def chunks():
+        with opener(path, "rb") as f:
+            try:
+                while chunk := f.read(chunk_size):
+                    yield chunk
+            except (lzma.LZMAError, gzip.BadGzipFile, EOFError) as e:
+                raise DataError(f"data.py: {path} is not a valid {path.suffix} file ({e}); "
+                                "fix: re-compress or replace it") from None
+
+    n = 0
+    for n, doc in enumerate(iter_documents(chunks(), path, errors), 1):
+        yield doc
+    if n == 0:
+        raise DataError(f"data.py: {path} holds no text; fix: fill it (one paragraph per line) or remove it")
+
+
+def textdir_sources(path, langs=None, errors="strict", max_mb=None):
+    """Sources for a directory of <lang>.txt[.xz|.gz] files or <lang>/ directories of them."""
+    path = Path(path)
+    if not path.is_dir():
+        raise DataError(f"data.py: text directory {path} does not exist; "
+                        "fix: pass --path to a directory of <lang>.txt files")
+    found = {}
+    for p in sorted(path.iterdir()):
+        if p.is_dir():
+            files = sorted(f for f in p.iterdir() if f.name.endswith(TEXT_SUFFIXES))
+            if files:
+                found[p.name] = files
+        elif p.name.endswith(TEXT_SUFFIXES):
+            found.setdefault(p.name.split(".")[0], []).append(p)
+    wanted = langs or sorted(found)
+    missing = [lang for lang in wanted if lang not in found]
+    if missing:
+        raise DataError(f"data.py: no text for {', '.join(missing)} in {path}; available: {', '.join(sorted(found))}")
+    for f in (f for lang in wanted for f in found[lang]):
+        if f.stat().st_size == 0:
+            raise DataError(f"data.py: {f} is empty; fix: fill it (one paragraph per line) or remove it")
+    return {lang: (str(found[lang][0] if len(found[lang]) == 1 else path / lang),
+                   take_mb((d for f in found[lang] for d in read_documents(f, errors)), max_mb))
+            for lang in wanted}
+
+
+CC100_URL = "https://data.statmt.org/cc-100"
+CC100_LANGS = tuple("""af am ar as az be bg bn bn_rom br bs ca cs cy da de el en eo es et eu fa ff fi fr fy
+    ga gd gl gn gu ha he hi hi_rom hr ht hu hy id ig is it ja jv ka kk km kn ko ku ky la lg li ln lo
+    lt lv mg mk ml mn mr ms my my_zaw ne ne_rom nl no ns om or pa pl ps pt qu rm ro ru sa si sc sd sk
+    sl so sq sr ss su sv sw ta ta_rom te te_rom th tl tn tr ug uk ur ur_rom uz vi wo xh yi yo zh-Hans
+    zh-Hant zu""".split())
+
+
+def cc100_sources(langs, max_mb=50, cache_dir="data/_cache/cc100", url=CC100_URL, errors="strict",
+                  retries=6, backoff=2.0):
+    """Sources for CC-100 languages: the first max_mb MB of whole documents of each."""
+    if not langs:
+        raise DataError(f"data.py: cc100 needs --langs (e.g. vi,uk,el); valid codes: {' '.join(CC100_LANGS)}")
+    unknown = [lang for lang in langs if lang not in CC100_LANGS]
+    if unknown:
+        raise DataError(f"data.py: {', '.join(unknown)} is not a CC-100 language code; "
+                        f"valid codes: {' '.join(CC100_LANGS)}")
+    out = {}
+    for lang in langs:
+        src = f"{url.rstrip('/')}/{lang}.txt.xz"
+        chunks = download_xz(src, Path(cache_dir) / f"{lang}.txt.xz", retries, backoff, want=(max_mb or 0) * 1e6)
+        out[lang] = (src, take_mb(iter_documents(chunks, src, errors), max_mb))
+    return out
+
+
+class _Unxz:
+    """Incremental xz decompression (concatenated streams and stream padding allowed); .out
+    counts the bytes of text produced."""
+
+    def __init__(self, name):
+        self.d, self.name, self.out = lzma.LZMADecompressor(), name, 0
+
+    def __call__(self, data):
+        out = []
+        try:
+            while data := (data.lstrip(b"\0") if self.d.eof else data):
+                if self.d.eof:
+                    self.d = lzma.LZMADecompressor()
+                out.append(self.d.decompress(data))
+                data = self.d.unused_data if self.d.eof else b""
+        except lzma.LZMAError as e:
+            raise DataError(f"data.py: {self.name} is not valid xz ({e}); fix: delete it and run again") from None
+        self.out += sum(map(len, out))
+        return b"".join(out)
+
+
+def download_xz(url, path, retries=6, backoff=2.0, want=0, chunk_size=1 << 16):
+    """Decompressed chunks of the .xz file at url, cached at path. What earlier runs got (path,
+    or path.part while incomplete) is read first; the rest is appended to the .part file as it
+    arrives, resuming with an HTTP Range request after an interruption (a server that ignores
+    Range and answers 200 is read past what we have). Consecutive failures back off
+    exponentially, at most `retries` of them. The consumer stopping early stops the download.
+    want: the text bytes the consumer wants (for the ETA)."""
+    import requests
+    import urllib3
+
+    path = Path(path)
+    part = path.with_name(path.name + ".part")
+    unxz = _Unxz(path if path.exists() else part)
+    for cached in (path, part):
+        if cached.exists():
+            with open(cached, "rb") as f:
+                while chunk := f.read(chunk_size):
+                    yield unxz(chunk)
+            if cached == path:
+                return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    have = part.stat().st_size if part.exists() else 0
+    t0, have0, text0, shown, failures, total = time.time(), have, unxz.out, time.time(), 0, -1
+
+    def progress(end=""):
+        dt = max(time.time() - t0, 1e-9)
+        rate, text_rate = (have - have0) / dt, (unxz.out - text0) / dt
+        left = ((want - unxz.out) / text_rate if want and text_rate else
+                (total - have) / rate if total > 0 and rate else None)
+        eta = "?" if left is None else f"{int(max(left, 0)) // 60}:{int(max(left, 0)) % 60:02d}"
+        print(f"  {url}: {have / 1e6:.1f}{f'/{total / 1e6:.1f}' if total > 0 else ''} MB at {rate / 1e6:.2f} MB/s, "
+              f"text {unxz.out / 1e6:.1f}{f'/{want / 1e6:.0f}' if want else ''} MB, ETA {eta}{end}", flush=True)
+
+    print(f"  downloading {url}" + (f" (resuming at {have / 1e6:.1f} MB)" if have else ""), flush=True)
+    with open(part, "ab") as out:
+        while True:
+            try:
+                with requests.get(url, stream=True, timeout=(10, 60), headers={
+                        "Accept-Encoding": "identity", **({"Range": f"bytes={have}-"} if have else {})}) as r:
+                    if r.status_code == 416:  # nothing past what we have
+                        break
+                    if 400 <= r.status_code < 500 and r.status_code not in (408, 429):
+                        raise DataError(f"data.py: {url} answered HTTP {r.status_code}; "
+                                        "fix: check the language and --url")
+                    r.raise_for_status()
+                    first = int(r.headers["Content-Range"].split()[1].split("-")[0]) if r.status_code == 206 else 0
+                    length = int(r.headers.get("Content-Length", -1))  # of this answer, from `first` on
+                    skip, total = have - first, first + length if length >= 0 else -1
+                    if skip < 0:
+                        raise DataError(f"data.py: {url} resumed past byte {have:,}; fix: delete {part} and run again")
+                    # read1 hands over whatever has arrived, so a broken connection loses nothing
+                    stream = (iter(lambda: r.raw.read1(chunk_size), b"") if hasattr(r.raw, "read1")
+                              else r.iter_content(chunk_size))
+                    for chunk in stream:
+                        chunk, skip = chunk[skip:], max(skip - len(chunk), 0)
+                        if chunk:
+                            out.write(chunk)
+                            have, failures = have + len(chunk), 0
+                            try:
+                                yield unxz(chunk)
+                            except GeneratorExit:  # the consumer has enough text
+                                progress(" (stopped: enough text; the rest is fetched when needed)")
+                                raise
+                        if time.time() - shown > 2:
+                            progress()
+                            shown = time.time()
+                if have >= total if total >= 0 else unxz.d.eof:
+                    break
+                raise requests.ConnectionError(f"connection closed at byte {have:,}")
+            except (requests.RequestException, urllib3.exceptions.HTTPError) as e:
+                failures += 1
+                if failures > retries:
+                    raise DataError(f"data.py: downloading {url} failed {failures} times ({e}); "
+                                    "fix: check the network and run again (it resumes)") from None
+                delay = min(backoff * 2 ** (failures - 1), 120)
+                print(f"  {url}: {type(e).__name__} at byte {have:,}; retry {failures}/{retries} in {delay:g}s",
+                      flush=True)
+                time.sleep(delay)
+    if not unxz.d.eof:
+        raise DataError(f"data.py: {part} ends inside the xz stream; fix: delete it and run again")
+    progress(" (complete)")
+    os.replace(part, path)
+
+
+# Synthetic languages: (name, letters). Each has its own script; "vi" plays the probe language
+# and, like Vietnamese, is written in Latin letters with diacritics.
+SYNTHETIC_SCRIPTS = {
+    "el": "αβγδεζηθικλμνξοπρστυφχψω",
+    "uk": "абвгдежзийклмнопрстуфхцчшщьюяєії",
+    "hy": "աբգդեզէըթժիլխծկհձղճմյնշոչպջռսվտրցւփքօֆ",
+    "ka": "აბგდევზთიკლმნოპჟრსტუფქღყშჩცძწჭხჯჰ",
+    "he": "אבגדהוזחטיכלמנסעפצקרשת",
+    "hi": "कखगघचछजझटठडढणतथदधनपफबभमयरलवशसह",
+    "vi": "aăâbcdđeêghiklmnoôơpqrstuưvxyàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ",
+}
+
+
+def synthetic_documents(lang, seed=0, n_bytes=500_000, lexicon=1500, successors=6, own=0.3):
+    """Seeded artificial language: a Zipf lexicon of words built from syllables of its own
+    script, a sparse word-transition (Markov) structure, punctuation, paragraphs, documents.
+    The languages share a latent grammar: word i of every language stands for the same
+    concept, and the transitions between concepts are common to all of them except for a
+    fraction `own` that each language draws for itself. So what a model learns of the
+    grammar on some languages can transfer to another, as between natural languages."""
+    letters = SYNTHETIC_SCRIPTS[lang]
+    rng = np.random.default_rng([seed, sorted(SYNTHETIC_SCRIPTS).index(lang)])
+    syllables = ["".join(rng.choice(list(letters), size=rng.integers(1, 4))) for _ in range(120)]
+    words = []
+    while len(words) < lexicon:
+        w = "".join(rng.choice(syllables, size=rng.integers(1, 4)))
+        if w not in words:
+            words.append(w)
+    zipf = np.cumsum(1.0 / np.arange(1, lexicon + 1) ** 1.1)
+    zipf /= zipf[-1]
+    shared = np.random.default_rng([seed, 1_000_003])  # the grammar every language shares
+    succ = np.searchsorted(zipf, shared.random((lexicon, successors)))  # each concept's likely followers
+    mine = rng.random((lexicon, successors)) < own
+    succ[mine] = np.searchsorted(zipf, rng.random(int(mine.sum())))
+    succ_p = np.cumsum(1.0 / np.arange(1, successors + 1))
+    succ_p /= succ_p[-1]
+    produced = 0
+    while produced < n_bytes:
+        paragraphs = []
+        for _ in range(rng.integers(1, 5)):
+            sentences = []
+            for _ in range(rng.integers(2, 7)):
+                n = int(rng.integers(4, 16))
+                jump = rng.random(n) >= 0.85  # leave the transition structure: a fresh Zipf draw
+                fresh = np.searchsorted(zipf, rng.random(n))
+                follower = np.searchsorted(succ_p, rng.random(n))
+                comma = rng.random(n) < 0.06
+                w = int(fresh[0])
+                out = [words[w]]
+                for i in range(1, n):
+                    w = int(fresh[i]) if jump[i] else int(succ[w, follower[i]])
+                    out.append(words[w] + ("," if comma[i] and i < n - 1 else ""))
+                sentences.append(" ".join(out) + ("?" if rng.random() < 0.1 else "."))
+            paragraphs.append(" ".join(sentences))
+        doc = "\n".join(paragraphs)
+        produced += len(doc.encode())
+        yield doc
+
+
+def synthetic_sources(langs=None, seed=0, n_bytes=500_000):
+    langs = langs or list(SYNTHETIC_SCRIPTS)
+    unknown = [lang for lang in langs if lang not in SYNTHETIC_SCRIPTS]
+    if unknown:
+        raise DataError(f"data.py: no synthetic language {', '.join(unknown)}; available: {', '.join(SYNTHETIC_SCRIPTS)}")
+    return {lang: (f"synthetic(seed={seed})", synthetic_documents(lang, seed, n_bytes)) for lang in langs}
