@@ -13,7 +13,7 @@ from contextlib import nullcontext
 import torch
 
 from configurator import configure
-from model import GPT, LADDER, preset
+from model import GPT, LADDER, preset, tune_malloc
 
 sizes = "micro-12k,micro-25k,micro-100k,micro-400k,micro-1m"
 vocab = 8192  # padded to a multiple of 64, as train.py does
@@ -27,6 +27,7 @@ peak_flops = 989e12  # dense bf16 FLOP/s of one GPU (H100 SXM), for MFU
 
 def main(argv):
     configure(globals(), argv)
+    tune_malloc()
     dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
     cuda = dev.startswith("cuda")
     if cuda:

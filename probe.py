@@ -58,7 +58,7 @@ import torch
 import onset
 from configurator import configure
 from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, write_json
-from model import GPT, GPTConfig, CheckpointError, add_lora, estimate_loss, read_file, train_only_last
+from model import GPT, GPTConfig, CheckpointError, add_lora, estimate_loss, read_file, train_only_last, tune_malloc
 
 # ----------------------------------------------------------------------------- settings
 run_dir = "out/run"
@@ -250,6 +250,7 @@ def main(argv):
     if threads < 1:
         raise SystemExit(f"probe.py: threads must be >= 1, got {threads}")
     torch.set_num_threads(threads)
+    tune_malloc()
     run_path = Path(run_dir)
     if not (run_path / "config.json").exists():
         raise SystemExit(f"probe.py: {run_path} is not a training run (no config.json); fix: --run_dir=out/<run>")

@@ -53,7 +53,8 @@ import torch
 
 from configurator import configure
 from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, write_json
-from model import GPT, LADDER, CheckpointError, checkpoint_dict, disk_error, estimate_loss, preset, read_file, save_file
+from model import (GPT, LADDER, CheckpointError, checkpoint_dict, disk_error, estimate_loss, preset, read_file,
+                   save_file, tune_malloc)
 
 # ----------------------------------------------------------------------------- settings
 out_dir = "out/run"
@@ -177,6 +178,7 @@ def load_state(out, dev, master=True):
 
 def main(argv):
     config = configure(globals(), argv)
+    tune_malloc()
     if model not in LADDER:
         raise SystemExit(f"train.py: unknown model size {model!r}; choose one of {', '.join(LADDER)}")
     if schedule not in ("continual", "stationary"):
