@@ -46,9 +46,11 @@ is none). `metric=final` uses the last loss instead.
 
 import json
 import math
+import multiprocessing
 import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -77,7 +79,8 @@ forget_batches = 1  # fixed validation batches per training language, for forget
 metric = "auc"  # auc | final : what the onset is computed from
 onset_tol = 0.05  # nats worse than the best checkpoint that count as plasticity loss
 n_boot = 1000
-threads = 1  # CPU threads; fixed, because the numbers depend on it (recorded per record)
+threads = 1  # CPU threads per fine-tune; fixed, because the numbers depend on it (recorded per record)
+workers = 0  # processes fine-tuning side by side, each with `threads` threads; 0 = as the cores allow
 device = "auto"
 dtype = "auto"
 calibrate = False  # only run the onset estimator's calibration on simulated curves and print it
@@ -128,6 +131,44 @@ def finetune(weights, cfg, mode, lr, seed, train_batches, evals, run, ctx, dev):
                          "fix: lower probe_lr")
     return dict(mode=kind, mode_name=mode, lr=lr, seed=seed, trainable_params=trainable, eval_steps=steps,
                 curve=curve, zero_shot=curve[0], final=curve[-1], auc=auc(steps, curve), forget=curves)
+
+
+def auto_workers(total_steps, dev):
+    """Worker processes for the fine-tunes: as many as the cores allow at `threads` each (the
+    cores this process may use, or OMP_NUM_THREADS when a sweep has set it), one on a GPU, and
+    one when there is too little work to pay for starting processes (about 2 s each)."""
+    if dev != "cpu" or total_steps < 2000:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = int(os.environ.get("OMP_NUM_THREADS") or cores)
+    return max(1, cores // threads)
+
+
+_job = {}  # what every fine-tune of this process shares: set by start_worker
+
+
+def start_worker(argv, shared):
+    """In a worker process: the same settings as the parent (argv), a fixed thread count, and the
+    data; in the parent itself (argv None) only the data."""
+    if argv is not None:
+        configure(globals(), argv)
+        torch.set_num_threads(threads)
+        tune_malloc()
+    ctx = torch.autocast(shared["dev"].split(":")[0], dtype=torch.bfloat16) if shared["use_bf16"] else nullcontext()
+    _job.update(shared, ctx=ctx, loaded=None)
+
+
+def probe_one(job):
+    """One (checkpoint, mode, lr, seed) fine-tune: its record, or a string naming a damaged checkpoint."""
+    step, mode, lr, sd = job
+    j = _job
+    if j["loaded"] != step:
+        try:
+            j["ckpt"], j["loaded"] = read_file(j["run_path"] / "ckpt" / f"step_{step:07d}.pt"), step  # sha256 checked
+        except CheckpointError as e:
+            return str(e)
+    return finetune(j["ckpt"]["model"], j["ckpt"]["model_args"], mode, lr, sd, j["batches"][sd], j["evals"], j["run"],
+                    j["ctx"], j["dev"])
 
 
 def auc(steps, curve):
@@ -262,7 +303,6 @@ def main(argv):
                          + f"; fix: --probe_lang=<a language of the corpus it never saw, not {', '.join(run['train_langs'])}>")
     dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
     use_bf16 = dtype == "bfloat16" or (dtype == "auto" and dev.startswith("cuda"))
-    ctx = torch.autocast(dev.split(":")[0], dtype=torch.bfloat16) if use_bf16 else nullcontext()
 
     # checkpoints: complete ones have a sidecar
     cards = {int(p.stem.split("_")[1]): json.loads(p.read_text()) for p in sorted((run_path / "ckpt").glob("step_*.json"))}
@@ -312,32 +352,41 @@ def main(argv):
     print(f"probe {run_path}: {len(wanted)} checkpoints x {len(seed_list)} seeds x {len(mode_list)} modes x "
           f"{len(lrs)} lrs; {len(todo)} to do, {probe_steps} steps of {B}x{T} on {lang}")
 
-    t0, weights, loaded, damaged = time.time(), None, None, {}
-    for i, (step, mode, lr, sd) in enumerate(todo):
-        if step in damaged:
-            continue
-        if loaded != step:
-            try:
-                ckpt = read_file(run_path / "ckpt" / f"step_{step:07d}.pt")  # checked against its sha256
-            except CheckpointError as e:
-                print(f"probe.py: {e}; skipped", file=sys.stderr)
-                damaged[step] = str(e)
+    n_workers = workers or auto_workers(len(todo) * probe_steps, dev)
+    shared = dict(run_path=run_path, run=run, batches=batches, evals=evals, dev=dev, use_bf16=use_bf16)
+    if n_workers > 1:
+        print(f"{n_workers} worker processes of {threads} thread(s) each")
+        pool = ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=start_worker, initargs=(argv, shared))
+        results = pool.map(probe_one, todo)  # in order: probe.jsonl is the same as from one process
+    else:
+        pool, _ = None, start_worker(None, shared)
+        results = map(probe_one, todo)
+    t0, damaged = time.time(), {}
+    try:
+        for i, ((step, mode, lr, sd), rec) in enumerate(zip(todo, results)):
+            if isinstance(rec, str):  # the checkpoint is damaged: named once, its other probes skipped
+                if step not in damaged:
+                    print(f"probe.py: {rec}; skipped", file=sys.stderr)
+                damaged[step] = rec
                 continue
-            weights, cfg, loaded = ckpt["model"], ckpt["model_args"], step
-        rec = finetune(weights, cfg, mode, lr, sd, batches[sd], evals, run, ctx, dev)
-        card = cards[step]
-        rec = dict(ckpt_step=step, tokens=card["tokens"], task_index=card["task_index"], lang=card["lang"],
-                   **rec, **same, n_nonembed=run["n_nonembed"],
-                   model=run["model"], schedule=run["schedule"], run_seed=run["seed"],
-                   code_version=run.get("code_version"))
-        records.append(rec)
-        annotate(records, run["task_tokens"])
-        tmp = records_path.with_suffix(".jsonl.tmp")
-        tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
-        os.replace(tmp, records_path)
-        el = time.time() - t0
-        print(f"[{i + 1}/{len(todo)}] step {step} ({card['tokens']:,} tokens) {mode} lr {lr:g} seed {sd}: "
-              f"{rec['zero_shot']:.3f} -> {rec['final']:.3f} | eta {el / (i + 1) * (len(todo) - i - 1) / 60:.1f}m", flush=True)
+            card = cards[step]
+            rec = dict(ckpt_step=step, tokens=card["tokens"], task_index=card["task_index"], lang=card["lang"],
+                       **rec, **same, n_nonembed=run["n_nonembed"],
+                       model=run["model"], schedule=run["schedule"], run_seed=run["seed"],
+                       code_version=run.get("code_version"))
+            records.append(rec)
+            annotate(records, run["task_tokens"])
+            tmp = records_path.with_suffix(".jsonl.tmp")
+            tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
+            os.replace(tmp, records_path)
+            el = time.time() - t0
+            print(f"[{i + 1}/{len(todo)}] step {step} ({card['tokens']:,} tokens) {mode} lr {lr:g} seed {sd}: "
+                  f"{rec['zero_shot']:.3f} -> {rec['final']:.3f} | eta {el / (i + 1) * (len(todo) - i - 1) / 60:.1f}m",
+                  flush=True)
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
 
     if damaged:
         intact = ",".join(str(s) for s in wanted if s not in damaged)

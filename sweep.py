@@ -5,6 +5,7 @@ The whole study in one command: corpus -> train -> probe -> onset -> fit -> repo
     python sweep.py config/demo.py --list_cells=True     # one line per cell: its shell command
     python sweep.py config/demo.py --cell=3        # only cell 3 (train + probe), e.g. a job array task
     python sweep.py config/demo.py --stage=fit     # only the fit, once the cells are done
+    python sweep.py config/demo.py --jobs=2        # two cells side by side, one core each
 
 A cell is one (model size, schedule, seed): out/<name>/<size>-<schedule>-s<seed>/. Its
 stages are the same scripts a user runs by hand (train.py, probe.py), started as
@@ -12,6 +13,11 @@ subprocesses with the settings below, so a cluster can run the listed commands i
 (Slurm: `sbatch --array=0-N` with `python sweep.py CONFIG --cell=$SLURM_ARRAY_TASK_ID`)
 and the fit runs when they are done. RUN.md in the fit directory records the command, every
 cell's commands, the machine and the wall time.
+
+With --jobs=N, N cells run side by side, each stage with OMP_NUM_THREADS = cores // N (the
+probe then starts that many single-thread workers: never more processes than cores), and each
+cell's output goes to out/<name>/<cell>.log. Training numbers depend on the thread count at
+the last float digit (config.json records it); probe records do not (they fix `threads`).
 
 A finished cell is not run again, and a cell whose run was made with other settings than the
 command now asks for is refused, the differing settings named (the results would otherwise
@@ -27,6 +33,8 @@ import shlex
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -55,6 +63,7 @@ probe_args = ""  # extra probe.py settings, e.g. "--probe_steps=60 --seeds=0,1"
 fit_args = ""  # extra fit.py arguments, e.g. "--bootstrap 500"
 list_cells = False  # print the cells' commands and stop
 cell = -1  # run only this cell
+jobs = 1  # cells run side by side, each stage with cores // jobs threads
 stage = "all"  # all | cells | fit
 # -----------------------------------------------------------------------------
 
@@ -82,12 +91,19 @@ def command(script, args):
     return f"{shlex.quote(sys.executable)} {shlex.quote(os.path.relpath(HERE / script))} {args}".strip()
 
 
-def sh(cmd, timing=None, stage_name=""):
-    """Run one stage; with timing (a JSON file), add its wall seconds there."""
-    print(f"$ {cmd}", flush=True)
+def cores():
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def sh(cmd, timing=None, stage_name="", log=None):
+    """Run one stage; with timing (a JSON file), add its wall seconds there; with log (side by
+    side with other cells), its output goes to that file and it gets its share of the cores."""
+    print(f"$ {cmd}" + (f"  > {log}" if log else ""), flush=True)
     t0 = time.time()
-    if subprocess.run(cmd, shell=True).returncode != 0:
-        raise SystemExit(f"sweep.py: a stage failed: {cmd}")
+    env = dict(os.environ, OMP_NUM_THREADS=str(max(1, cores() // jobs))) if log else None
+    with open(log, "a") if log else nullcontext() as f:
+        if subprocess.run(cmd, shell=True, stdout=f, stderr=f and subprocess.STDOUT, env=env).returncode != 0:
+            raise SystemExit(f"sweep.py: a stage failed: {cmd}" + (f"; its output is in {log}" if log else ""))
     if timing:
         times = json.loads(timing.read_text()) if timing.exists() else {}
         times[stage_name] = times.get(stage_name, 0.0) + time.time() - t0
@@ -122,18 +138,19 @@ def run_cell(i):
             raise SystemExit(f"sweep.py: {out} was trained with other settings than this command asks for "
                              f"{diff} (run, now); fix: restore them, or give the new settings a study of their "
                              f"own with --name=<new name> (fresh run directories)")
+    log = out.parent / f"{out.name}.log" if jobs > 1 else None
     if train_done(out):
         print(f"trained: {out}")
     else:
-        sh(command("train.py", train), out.parent / f"{out.name}.time.json", "train")
+        sh(command("train.py", train), out.parent / f"{out.name}.time.json", "train", log)
     done = json.loads((out / "onset.json").read_text()).get("probe_settings", {}) if (out / "onset.json").exists() else None
-    diff = done is not None and drift(done, resolved("probe", probe), ("run_dir", "data_dir", "device"))
+    diff = done is not None and drift(done, resolved("probe", probe), ("run_dir", "data_dir", "device", "workers"))
     if done is not None and not diff:
         print(f"probed: {out}")
     else:
         if diff:
             print(f"probe settings changed {diff} (before, now): probing again")
-        sh(command("probe.py", probe), out.parent / f"{out.name}.time.json", "probe")
+        sh(command("probe.py", probe), out.parent / f"{out.name}.time.json", "probe", log)
 
 
 def ensure_corpus():
@@ -171,10 +188,15 @@ def main(argv):
     t0 = time.time()
     if stage in ("all", "cells"):
         ensure_corpus()
-        for i in ([cell] if cell >= 0 else range(len(todo))):
+        chosen = [cell] if cell >= 0 else range(len(todo))
+        for i in chosen:
             if not 0 <= i < len(todo):
                 raise SystemExit(f"sweep.py: no cell {i}; the grid has {len(todo)} (0..{len(todo) - 1})")
-            run_cell(i)
+        if jobs < 1 or jobs > cores():
+            raise SystemExit(f"sweep.py: jobs must be 1..{cores()} (the cores here), got {jobs}")
+        with ThreadPoolExecutor(jobs) as pool:  # each thread waits on its cell's subprocesses
+            for _ in pool.map(run_cell, chosen):
+                pass
     if stage in ("all", "fit") and cell < 0:
         runs = [run_dir(*c) for c in todo]
         missing = [str(r) for r in runs if not (r / "onset.json").exists()]
@@ -191,8 +213,9 @@ def main(argv):
             f"# {name}\n\ncommand: `python sweep.py {' '.join(argv)}`"
             + ("" if stage == "all" else " (the fit alone; the wall time below includes the cells' earlier runs)")
             + f"\n\nmachine: {machine()}\n\n"
-            f"wall time: {sum(stages.values()) / 60:.1f} min in all ("
-            + ", ".join(f"{k} {v / 60:.1f}" for k, v in stages.items()) + ")\n\n"
+            f"wall time of this command: {(time.time() - t0) / 60:.1f} min; stages, summed over cells"
+            + (f" run {jobs} side by side" if jobs > 1 else "") + ": "
+            + ", ".join(f"{k} {v / 60:.1f}" for k, v in stages.items()) + " min\n\n"
             "every cell's commands (what produced the runs; each run's config.json and onset.json "
             "hold the settings they resolved to):\n\n```\n"
             + "".join(f"python train.py {train}\npython probe.py {probe}\n"

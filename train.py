@@ -249,7 +249,7 @@ def main(argv):
                     vocab_size=vocab.size, vocab_hash=vocab.hash, data_sha256=data_sha, model_args=vars(cfg).copy(),
                     train_langs=train_langs, eval_langs=eval_langs, lang_order=order, world_size=world,
                     tokens_per_step=tokens_per_step, max_steps=max_steps, ckpt_steps=ckpt_steps,
-                    code_version=code_version(), torch_version=torch.__version__)
+                    code_version=code_version(), torch_version=torch.__version__, threads=torch.get_num_threads())
 
     # --- resume: from the newest intact state, with the settings that define the run unchanged
     step, changes = 0, []

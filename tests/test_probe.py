@@ -120,3 +120,14 @@ def test_calibrate_prints_the_table(capsys):
     probe.main(["--calibrate=True", "--calib_sets=4", "--n_boot=50"])
     out = capsys.readouterr().out
     assert "median estimated / true onset" in out and out.count("| plateau |") == 3 and "| decreasing |" in out
+
+
+def test_parallel_workers_write_the_same_records(tiny_run, tmp_path):
+    """Fine-tunes spread over worker processes (one thread each) give exactly the records of one
+    process: the thread count, not the number of workers, decides the numbers."""
+    args = ["--probe_steps=10", "--eval_every=5", "--seeds=0,1", "--n_boot=20"]
+    for n in (1, 2):
+        probe.main([f"--run_dir={copy_run(tiny_run, tmp_path / str(n))}", f"--workers={n}", *args])
+    assert (tmp_path / "1" / "probe.jsonl").read_text() == (tmp_path / "2" / "probe.jsonl").read_text()
+    assert json.loads((tmp_path / "1" / "onset.json").read_text())["smooth_curve"] == \
+        json.loads((tmp_path / "2" / "onset.json").read_text())["smooth_curve"]

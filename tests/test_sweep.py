@@ -18,9 +18,11 @@ def test_sweep_runs_every_stage_once(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "out/t/micro-100k-continual-s0/onset.json").exists()
     assert not (tmp_path / "out/t/micro-25k-continual-s0").exists()
 
-    sweep.main(GRID)
+    sweep.main([*GRID, "--jobs=2"])  # the other cell, side by side with nothing: its output in a log
     out = capsys.readouterr().out
     assert "trained: out/t/micro-100k-continual-s0" in out and "probed: out/t/micro-100k-continual-s0" in out
+    assert "done: out/t/micro-25k-continual-s0" in (tmp_path / "out/t/micro-25k-continual-s0.log").read_text()
+    assert json.loads((tmp_path / "out/t/micro-25k-continual-s0/config.json").read_text())["threads"] == max(1, sweep.cores() // 2)
     summary = json.loads((tmp_path / "out/t/fit/summary.json").read_text())
     assert summary  # the fit ran on both sizes
     for f in ("report.md", "onset_vs_size.png", "probe_curves.png", "forgetting.png", "RUN.md"):
