@@ -1,11 +1,19 @@
 """
-Training throughput of the ladder sizes: tokens/s, and MFU on a GPU. Prints a table; asserts
-nothing. The cost estimates in the configs come from its figures.
+Training throughput of the ladder sizes: tokens/s, the fraction of the machine's matmul peak
+(CPU: measured in the same invocation; GPU: MFU against peak_flops), and the ratio to a
+reference run in the same invocation, so every speedup can be rechecked on any machine.
+Prints a table; asserts nothing. The cost estimates in the configs come from its figures.
 
     python bench.py                                     # CPU sizes, 8k vocabulary
+    python bench.py --sizes=micro-12k,micro-100k --vocab=512
     python bench.py --sizes=5m,10m,20m,40m,85m,150m,314m --batch_size=32 --block_size=512 --compile=True
+
+The reference (CPU): the same steps in a child process with glibc's default allocator, i.e.
+without model.tune_malloc, which is what a plain PyTorch training loop (nanoGPT's) gets.
 """
 
+import json
+import subprocess
 import sys
 import time
 from contextlib import nullcontext
@@ -23,43 +31,77 @@ steps = 20  # timed steps, after 3 untimed ones
 device = "auto"
 compile = False
 peak_flops = 989e12  # dense bf16 FLOP/s of one GPU (H100 SXM), for MFU
+malloc = True  # tune the allocator as train.py and probe.py do (False: glibc's defaults)
+reference = True  # CPU: also time each size with malloc=False in a child process, and print the ratio
+json_out = False  # print one JSON line per size instead of the table (the reference run uses it)
+
+
+def matmul_peak(n=1024, reps=10):
+    """FLOP/s of a large fp32 matmul at this process's thread count: the CPU's practical peak."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    return 2 * n ** 3 * reps / (time.perf_counter() - t0)
+
+
+def tokens_per_second(size, dev, ctx):
+    torch.manual_seed(0)
+    raw = GPT(preset(size, vocab_size=(vocab + 63) // 64 * 64, block_size=block_size)).to(dev)
+    model = torch.compile(raw) if compile else raw
+    opt = raw.optimizer(1e-3, 0.1, (0.9, 0.95), "cuda" if dev.startswith("cuda") else "cpu")
+    x = torch.randint(vocab, (batch_size, block_size), device=dev)
+    for i in range(steps + 3):
+        if i == 3:
+            if dev.startswith("cuda"):
+                torch.cuda.synchronize()
+            t0 = time.time()
+        with ctx:
+            loss = model(x, x)[1]
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+    if dev.startswith("cuda"):
+        torch.cuda.synchronize()
+    return steps * batch_size * block_size / (time.time() - t0), raw
 
 
 def main(argv):
     configure(globals(), argv)
-    tune_malloc()
+    if malloc:
+        tune_malloc()
     dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
     cuda = dev.startswith("cuda")
     if cuda:
         torch.backends.cuda.matmul.allow_tf32 = True
     ctx = torch.autocast("cuda", dtype=torch.bfloat16) if cuda else nullcontext()
-    name = torch.cuda.get_device_name(0) if cuda else f"CPU, {torch.get_num_threads()} threads"
-    print(f"{name} | vocab {vocab} | context {block_size} | batch {batch_size} | torch {torch.__version__}")
-    print(f"{'size':<12}{'non-emb':>12}{'total':>12}{'tokens/s':>12}{'MFU':>8}{'h per 1B tokens':>18}")
     for size in sizes.split(","):
         if size not in LADDER:
             raise SystemExit(f"bench.py: unknown size {size}; choose from {', '.join(LADDER)}")
-        torch.manual_seed(0)
-        raw = GPT(preset(size, vocab_size=(vocab + 63) // 64 * 64, block_size=block_size)).to(dev)
-        model = torch.compile(raw) if compile else raw
-        opt = raw.optimizer(1e-3, 0.1, (0.9, 0.95), "cuda" if cuda else "cpu")
-        x = torch.randint(vocab, (batch_size, block_size), device=dev)
-        for i in range(steps + 3):
-            if i == 3:
-                if cuda:
-                    torch.cuda.synchronize()
-                t0 = time.time()
-            with ctx:
-                loss = model(x, x)[1]
-            loss.backward()
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-        if cuda:
-            torch.cuda.synchronize()
-        tps = steps * batch_size * block_size / (time.time() - t0)
-        mfu = f"{raw.flops_per_token() * tps / peak_flops:.1%}" if cuda else "-"
-        print(f"{size:<12}{raw.num_params():>12,}{raw.num_params(False):>12,}{tps:>12,.0f}{mfu:>8}{1e9 / tps / 3600:>18,.1f}")
-        del model, raw, opt
+    peak = peak_flops if cuda else matmul_peak()
+    if not json_out:
+        name = torch.cuda.get_device_name(0) if cuda else f"CPU, {torch.get_num_threads()} threads"
+        print(f"{name} | vocab {vocab} | context {block_size} | batch {batch_size} | torch {torch.__version__} | "
+              + (f"peak {peak / 1e12:.0f} TFLOP/s (peak_flops)" if cuda else
+                 f"fp32 matmul peak {peak / 1e9:.0f} GFLOP/s (measured)"))
+        ref_head = f"{'reference':>12}{'ratio':>8}" if reference and not cuda else ""
+        print(f"{'size':<12}{'non-emb':>12}{'total':>12}{'tokens/s':>12}{'of peak':>9}{ref_head}{'h per 1B tokens':>17}")
+    for size in sizes.split(","):
+        tps, raw = tokens_per_second(size, dev, ctx)
+        frac = raw.flops_per_token() * tps / peak
+        if json_out:
+            print(json.dumps(dict(size=size, tokens_per_s=tps, of_peak=frac)))
+            continue
+        ref = ""
+        if reference and not cuda:  # the same steps with glibc's default allocator, in a fresh process
+            child = subprocess.run([sys.executable, __file__, *argv, f"--sizes={size}", "--malloc=False",
+                                    "--reference=False", "--json_out=True"], capture_output=True, text=True)
+            ref_tps = json.loads(child.stdout.splitlines()[-1])["tokens_per_s"]
+            ref = f"{ref_tps:>12,.0f}{tps / ref_tps:>7.2f}x"
+        print(f"{size:<12}{raw.num_params():>12,}{raw.num_params(False):>12,}{tps:>12,.0f}{frac:>9.1%}{ref}"
+              f"{1e9 / tps / 3600:>17,.1f}")
+        del raw
 
 
 if __name__ == "__main__":

@@ -45,13 +45,9 @@ is none). `metric=final` uses the last loss instead.
 """
 
 import json
-import math
-import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +56,8 @@ import torch
 import onset
 from configurator import configure
 from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, write_json
-from model import GPT, GPTConfig, CheckpointError, add_lora, estimate_loss, read_file, train_only_last, tune_malloc
+from finetune import cores, run_all
+from model import tune_malloc
 
 # ----------------------------------------------------------------------------- settings
 run_dir = "out/run"
@@ -81,100 +78,13 @@ onset_tol = 0.05  # nats worse than the best checkpoint that count as plasticity
 n_boot = 1000
 threads = 1  # CPU threads per fine-tune; fixed, because the numbers depend on it (recorded per record)
 workers = 0  # processes fine-tuning side by side, each with `threads` threads; 0 = as the cores allow
+batched = False  # full-mode fine-tunes as one computation, `members` at a time (finetune.py; for a GPU)
+members = 8
 device = "auto"
 dtype = "auto"
 calibrate = False  # only run the onset estimator's calibration on simulated curves and print it
 calib_sets = 200  # calibrate: simulated curve sets per (shape, noise)
 # -----------------------------------------------------------------------------
-
-
-def mode_setup(model, mode):
-    """Apply a fine-tuning mode to a fresh model; returns (kind, trainable parameter count)."""
-    if mode == "full":
-        return "full", sum(p.numel() for p in model.parameters())
-    if mode.startswith("lora") and mode[4:].isdigit():
-        return "lora", add_lora(model, int(mode[4:]))
-    if mode.startswith("last") and mode[4:].isdigit():
-        return "last", train_only_last(model, int(mode[4:]))
-    raise SystemExit(f"probe.py: unknown mode {mode!r}; use full, lora<r> (lora4) or last<k> (last1)")
-
-
-def finetune(weights, cfg, mode, lr, seed, train_batches, evals, run, ctx, dev):
-    """Fine-tune one checkpoint; returns the curves. evals: {"probe": batches, lang: batches}."""
-    torch.manual_seed(seed)  # LoRA's initialisation: the same for every checkpoint
-    model = GPT(GPTConfig(**cfg))
-    model.load_state_dict(weights)
-    kind, trainable = mode_setup(model, mode)
-    model.to(dev).train()
-    opt = model.optimizer(lr, run["weight_decay"], (run["beta1"], run["beta2"]), dev.split(":")[0])
-    steps, curves = [], {name: [] for name in evals}
-
-    def record(step):
-        steps.append(step)
-        for name, loss in estimate_loss(model, evals, ctx).items():
-            curves[name].append(round(loss, 5))
-
-    record(0)
-    for i, (x, y) in enumerate(train_batches):
-        with ctx:
-            loss = model(x.to(dev), y.to(dev))[1]
-        loss.backward()
-        if run["grad_clip"] > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), run["grad_clip"])
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        if (i + 1) % eval_every == 0 or i + 1 == len(train_batches):
-            record(i + 1)
-    curve = curves.pop("probe")
-    if not all(math.isfinite(v) for v in curve):
-        raise SystemExit(f"probe.py: the probe loss became non-finite (mode {mode}, lr {lr}, seed {seed}); "
-                         "fix: lower probe_lr")
-    return dict(mode=kind, mode_name=mode, lr=lr, seed=seed, trainable_params=trainable, eval_steps=steps,
-                curve=curve, zero_shot=curve[0], final=curve[-1], auc=auc(steps, curve), forget=curves)
-
-
-def auto_workers(total_steps, dev):
-    """Worker processes for the fine-tunes: as many as the cores allow at `threads` each (the
-    cores this process may use, or OMP_NUM_THREADS when a sweep has set it), one on a GPU, and
-    one when there is too little work to pay for starting processes (about 2 s each)."""
-    if dev != "cpu" or total_steps < 2000:
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    cores = int(os.environ.get("OMP_NUM_THREADS") or cores)
-    return max(1, cores // threads)
-
-
-_job = {}  # what every fine-tune of this process shares: set by start_worker
-
-
-def start_worker(argv, shared):
-    """In a worker process: the same settings as the parent (argv), a fixed thread count, and the
-    data; in the parent itself (argv None) only the data."""
-    if argv is not None:
-        configure(globals(), argv)
-        torch.set_num_threads(threads)
-        tune_malloc()
-    ctx = torch.autocast(shared["dev"].split(":")[0], dtype=torch.bfloat16) if shared["use_bf16"] else nullcontext()
-    _job.update(shared, ctx=ctx, loaded=None)
-
-
-def probe_one(job):
-    """One (checkpoint, mode, lr, seed) fine-tune: its record, or a string naming a damaged checkpoint."""
-    step, mode, lr, sd = job
-    j = _job
-    if j["loaded"] != step:
-        try:
-            j["ckpt"], j["loaded"] = read_file(j["run_path"] / "ckpt" / f"step_{step:07d}.pt"), step  # sha256 checked
-        except CheckpointError as e:
-            return str(e)
-    return finetune(j["ckpt"]["model"], j["ckpt"]["model_args"], mode, lr, sd, j["batches"][sd], j["evals"], j["run"],
-                    j["ctx"], j["dev"])
-
-
-def auc(steps, curve):
-    """Area under the loss curve over the fine-tuning steps, per step (the mean loss, nats)."""
-    s, c = np.asarray(steps, float), np.asarray(curve, float)
-    return round(float(np.sum((c[1:] + c[:-1]) * np.diff(s)) / 2 / (s[-1] - s[0])), 5)
 
 
 # ----------------------------------------------------------------------------- onset
@@ -338,7 +248,7 @@ def main(argv):
     # records made with other settings would mix into the onset; refuse rather than overwrite them
     same = dict(probe_lang=lang, probe_data=probe_meta["train_sha256"][:16] + probe_meta["val_sha256"][:16],
                 probe_steps=probe_steps, batch_size=B, lr_grid=",".join(f"{x:g}" for x in lrs), eval_every=eval_every,
-                eval_batches=eval_batches, forget_batches=forget_batches, threads=threads,
+                eval_batches=eval_batches, forget_batches=forget_batches, threads=threads, batched=batched,
                 dtype="bfloat16" if use_bf16 else "float32", device=dev.split(":")[0], torch_version=torch.__version__)
     other = {k: sorted({str(r.get(k)) for r in records} - {str(v)}) for k, v in same.items()}
     other = {k: v for k, v in other.items() if v}
@@ -352,41 +262,42 @@ def main(argv):
     print(f"probe {run_path}: {len(wanted)} checkpoints x {len(seed_list)} seeds x {len(mode_list)} modes x "
           f"{len(lrs)} lrs; {len(todo)} to do, {probe_steps} steps of {B}x{T} on {lang}")
 
-    n_workers = workers or auto_workers(len(todo) * probe_steps, dev)
-    shared = dict(run_path=run_path, run=run, batches=batches, evals=evals, dev=dev, use_bf16=use_bf16)
+    # the fine-tunes: one at a time, or full-mode ones of one lr `members` at a time (batched);
+    # in this process or in worker processes of `threads` threads each, the results in order
+    jobs = [[t] for t in todo if not batched or t[1] != "full"]
+    if batched:
+        full = [t for t in todo if t[1] == "full"]
+        for lr in lrs:
+            group = [t for t in full if t[2] == lr]
+            jobs += [group[i:i + members] for i in range(0, len(group), members)]
+    n_workers = workers or (1 if dev != "cpu" or len(todo) * probe_steps < 2000 else max(1, cores() // threads))
     if n_workers > 1:
         print(f"{n_workers} worker processes of {threads} thread(s) each")
-        pool = ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=start_worker, initargs=(argv, shared))
-        results = pool.map(probe_one, todo)  # in order: probe.jsonl is the same as from one process
-    else:
-        pool, _ = None, start_worker(None, shared)
-        results = map(probe_one, todo)
+    shared = dict(run_path=run_path, run=run, batches=batches, evals=evals, eval_every=eval_every, dev=dev,
+                  use_bf16=use_bf16)
+    results = ((t, rec) for job, recs in zip(jobs, run_all(jobs, shared, min(n_workers, len(jobs)), threads))
+               for t, rec in zip(job, recs))
     t0, damaged = time.time(), {}
-    try:
-        for i, ((step, mode, lr, sd), rec) in enumerate(zip(todo, results)):
-            if isinstance(rec, str):  # the checkpoint is damaged: named once, its other probes skipped
-                if step not in damaged:
-                    print(f"probe.py: {rec}; skipped", file=sys.stderr)
-                damaged[step] = rec
-                continue
-            card = cards[step]
-            rec = dict(ckpt_step=step, tokens=card["tokens"], task_index=card["task_index"], lang=card["lang"],
-                       **rec, **same, n_nonembed=run["n_nonembed"],
-                       model=run["model"], schedule=run["schedule"], run_seed=run["seed"],
-                       code_version=run.get("code_version"))
-            records.append(rec)
-            annotate(records, run["task_tokens"])
-            tmp = records_path.with_suffix(".jsonl.tmp")
-            tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
-            os.replace(tmp, records_path)
-            el = time.time() - t0
-            print(f"[{i + 1}/{len(todo)}] step {step} ({card['tokens']:,} tokens) {mode} lr {lr:g} seed {sd}: "
-                  f"{rec['zero_shot']:.3f} -> {rec['final']:.3f} | eta {el / (i + 1) * (len(todo) - i - 1) / 60:.1f}m",
-                  flush=True)
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
+    for i, ((step, mode, lr, sd), rec) in enumerate(results):
+        if isinstance(rec, str):  # the checkpoint is damaged: named once, its other probes skipped
+            if step not in damaged:
+                print(f"probe.py: {rec}; skipped", file=sys.stderr)
+            damaged[step] = rec
+            continue
+        card = cards[step]
+        rec = dict(ckpt_step=step, tokens=card["tokens"], task_index=card["task_index"], lang=card["lang"],
+                   **rec, **same, n_nonembed=run["n_nonembed"],
+                   model=run["model"], schedule=run["schedule"], run_seed=run["seed"],
+                   code_version=run.get("code_version"))
+        records.append(rec)
+        annotate(records, run["task_tokens"])
+        tmp = records_path.with_suffix(".jsonl.tmp")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
+        os.replace(tmp, records_path)
+        el = time.time() - t0
+        print(f"[{i + 1}/{len(todo)}] step {step} ({card['tokens']:,} tokens) {mode} lr {lr:g} seed {sd}: "
+              f"{rec['zero_shot']:.3f} -> {rec['final']:.3f} | eta {el / (i + 1) * (len(todo) - i - 1) / 60:.1f}m",
+              flush=True)
 
     if damaged:
         intact = ",".join(str(s) for s in wanted if s not in damaged)

@@ -42,6 +42,7 @@ import torch
 import data
 import sources
 from configurator import configure
+from finetune import cores
 from model import LADDER
 from train import NO_EFFECT
 
@@ -89,10 +90,6 @@ def cell_commands(size, sch, sd):
 
 def command(script, args):
     return f"{shlex.quote(sys.executable)} {shlex.quote(os.path.relpath(HERE / script))} {args}".strip()
-
-
-def cores():
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def sh(cmd, timing=None, stage_name="", log=None):

@@ -313,11 +313,39 @@ def main(argv):
             state["cuda_rng"] = torch.cuda.get_rng_state(dev)
         return state
 
-    # --- the loop
+    # --- the loop: one host sync per log_every steps (and before anything is written to disk)
     rows = range(rank * batch_size, (rank + 1) * batch_size)
     t_start, tokens_at_start = time.time(), step * tokens_per_step
+    pending = []  # steps not yet checked: (step, task, languages, lr, [loss, grad norm] on the device)
+
+    def check_and_log():
+        """Check the pending steps' losses (every rank: all stop together) and log them (master)."""
+        values = torch.stack([p[-1] for p in pending]).tolist() if pending else []
+        for (s, task_s, mix, lr_s, _), (loss_v, norm_v) in zip(pending, values):
+            if not (math.isfinite(loss_v) and math.isfinite(norm_v)):  # nothing was saved after this step
+                raise SystemExit(f"train.py: loss {loss_v} / grad norm {norm_v} at step {s} "
+                                 f"(tokens {s * tokens_per_step:,}); the last good state is the newest in {out}/state; "
+                                 "fix: lower lr or raise warmup_tokens, then rerun to resume")
+            if master:
+                log.write(json.dumps(dict(step=s, tokens=(s + 1) * tokens_per_step, task=task_s, lang=mix,
+                                          loss=round(loss_v, 5), lr=lr_s, grad_norm=round(norm_v, 4))) + "\n")
+        pending.clear()
+        return values[-1][0] if values else None
+
     while True:
         task, lang = task_of(step, tokens_per_step, order)
+        saving = step % save_every == 0 or step == max_steps
+        if step % log_every == 0 or step in ckpt_steps or saving:
+            last_loss = check_and_log()
+            if master and last_loss is not None and (step % log_every == 0 or step == max_steps):
+                dt = time.time() - t_start
+                tps = (step * tokens_per_step - tokens_at_start) / max(dt, 1e-9)
+                eta = (max_steps - step) * tokens_per_step / max(tps, 1e-9)
+                mfu = f" | mfu {raw_model.flops_per_token() * tps / world / peak_flops:.1%}" if device_type == "cuda" else ""
+                print(f"step {step}/{max_steps} | tok {step * tokens_per_step / 1e6:.2f}M | "
+                      f"{lang if schedule == 'continual' else 'mix'} | loss {last_loss:.4f} | "
+                      f"lr {lr_at(step - 1, warmup_steps, max_steps):.2e} | {tps:,.0f} tok/s | eta {eta / 60:.1f}m{mfu}",
+                      flush=True)
         if master and step in ckpt_steps and not (out / "ckpt" / f"step_{step:07d}.json").exists():
             losses = estimate_loss(raw_model, val, ctx)
             name = out / "ckpt" / f"step_{step:07d}"
@@ -325,7 +353,7 @@ def main(argv):
             write_json(name.with_suffix(".json"), dict(step=step, tokens=step * tokens_per_step, task_index=task,
                                                        lang=lang, val_loss=losses, sha256=sha, time=time.time()))
             print(f"checkpoint step {step}: " + " ".join(f"{k} {v:.3f}" for k, v in losses.items()))
-        if master and (step % save_every == 0 or step == max_steps) and step != resumed_at:
+        if master and saving and step != resumed_at:
             log.flush()
             save_state(out, resumable())
         if step >= max_steps:
@@ -350,27 +378,11 @@ def main(argv):
             loss.backward()
             loss_sum += loss.detach()
         norm = torch.nn.utils.clip_grad_norm_(raw_model.parameters(), grad_clip if grad_clip > 0 else float("inf"))
-        loss_val, norm_val = torch.stack([loss_sum, norm.float()]).tolist()
-        if not (math.isfinite(loss_val) and math.isfinite(norm_val)):
-            # stop before the update: the weights and last.pt stay as they were
-            raise SystemExit(f"train.py: loss {loss_val} / grad norm {norm_val} at step {step} "
-                             f"(tokens {step * tokens_per_step:,}); the last good state is the newest in {out}/state; "
-                             "fix: lower lr or raise warmup_tokens, then rerun to resume")
+        mix = lang if schedule == "continual" else {k: row_langs.count(k) for k in sorted(set(row_langs))}
+        pending.append((step, task, mix, lr_now, torch.stack([loss_sum, norm.float()])))
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
         step += 1
-
-        if master:
-            mix = lang if schedule == "continual" else {k: row_langs.count(k) for k in sorted(set(row_langs))}
-            log.write(json.dumps(dict(step=step - 1, tokens=step * tokens_per_step, task=task, lang=mix,
-                                      loss=round(loss_val, 5), lr=lr_now, grad_norm=round(norm_val, 4))) + "\n")
-            if step % log_every == 0 or step == max_steps:
-                dt = time.time() - t_start
-                tps = (step * tokens_per_step - tokens_at_start) / max(dt, 1e-9)
-                eta = (max_steps - step) * tokens_per_step / max(tps, 1e-9)
-                mfu = f" | mfu {raw_model.flops_per_token() * tps / world / peak_flops:.1%}" if device_type == "cuda" else ""
-                print(f"step {step}/{max_steps} | tok {step * tokens_per_step / 1e6:.2f}M | {lang if schedule == 'continual' else 'mix'} "
-                      f"| loss {loss_val:.4f} | lr {lr_now:.2e} | {tps:,.0f} tok/s | eta {eta / 60:.1f}m{mfu}", flush=True)
     if master:
         log.close()
         print(f"done: {out} ({time.time() - t_start:.0f}s)")

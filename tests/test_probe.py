@@ -131,3 +131,21 @@ def test_parallel_workers_write_the_same_records(tiny_run, tmp_path):
     assert (tmp_path / "1" / "probe.jsonl").read_text() == (tmp_path / "2" / "probe.jsonl").read_text()
     assert json.loads((tmp_path / "1" / "onset.json").read_text())["smooth_curve"] == \
         json.loads((tmp_path / "2" / "onset.json").read_text())["smooth_curve"]
+
+
+def test_batched_fine_tunes_equal_sequential(tiny_run, tmp_path):
+    """K checkpoints and seeds fine-tuned as one vmapped computation, each with its own AdamW
+    state and gradient clipping, give the curves of one-at-a-time fine-tuning."""
+    args = ["--probe_steps=12", "--eval_every=4", "--seeds=0,1", "--n_boot=20", "--workers=1"]
+    for name, extra in (("seq", []), ("batched", ["--batched=True", "--members=3"])):
+        probe.main([f"--run_dir={copy_run(tiny_run, tmp_path / name)}", *args, *extra])
+    key = lambda r: (r["ckpt_step"], r["seed"])  # noqa: E731
+    seq, bat = (sorted(records(tmp_path / n), key=key) for n in ("seq", "batched"))
+    assert [key(r) for r in seq] == [key(r) for r in bat] and len(seq) == 8
+    assert all(r["batched"] for r in bat) and not any(r["batched"] for r in seq)
+    for a, b in zip(seq, bat):
+        assert a["eval_steps"] == b["eval_steps"] and a["trainable_params"] == b["trainable_params"]
+        assert np.abs(np.subtract(a["curve"], b["curve"])).max() < 1e-3, (a["curve"], b["curve"])
+        for lang in a["forget"]:
+            assert np.abs(np.subtract(a["forget"][lang], b["forget"][lang])).max() < 1e-3
+    assert max(abs(a["curve"][-1] - a["curve"][0]) for a in seq) > 0.1  # the fine-tuning did move the loss
