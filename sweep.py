@@ -98,6 +98,8 @@ def sh(cmd, timing=None, stage_name="", log=None):
     print(f"$ {cmd}" + (f"  > {log}" if log else ""), flush=True)
     t0 = time.time()
     env = dict(os.environ, OMP_NUM_THREADS=str(max(1, cores() // jobs))) if log else None
+    if log:
+        log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "a") if log else nullcontext() as f:
         if subprocess.run(cmd, shell=True, stdout=f, stderr=f and subprocess.STDOUT, env=env).returncode != 0:
             raise SystemExit(f"sweep.py: a stage failed: {cmd}" + (f"; its output is in {log}" if log else ""))

@@ -14,7 +14,7 @@ def test_sweep_runs_every_stage_once(tmp_path, monkeypatch, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and "--model=micro-100k" in lines[1] and "probe.py" in lines[1]
 
-    sweep.main([*GRID, "--cell=1"])  # one cell alone, as a job array task would
+    sweep.main([*GRID, "--cell=1", "--jobs=2"])  # one cell alone, as a job array task would, in a fresh out/
     assert (tmp_path / "out/t/micro-100k-continual-s0/onset.json").exists()
     assert not (tmp_path / "out/t/micro-25k-continual-s0").exists()
 
