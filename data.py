@@ -417,10 +417,9 @@ def corpus_languages(root):
     return metas
 
 
-def corpus_fingerprint(data_dir, corpus, langs):
-    """A short hash of the named languages' bins (their sha256 in meta.json): the same text, in
-    whatever directory it lies, gives the same fingerprint."""
-    metas = corpus_languages(Path(data_dir) / corpus)
+def corpus_fingerprint(metas, langs):
+    """A short hash of the named languages' bins (their sha256 in the metas of corpus_languages):
+    the same text, in whatever directory it lies, gives the same fingerprint."""
     shas = [[lang, metas[lang]["train_sha256"], metas[lang]["val_sha256"]] for lang in sorted(langs)]
     return hashlib.sha256(json.dumps(shas).encode()).hexdigest()[:16]
 

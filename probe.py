@@ -225,11 +225,12 @@ def main(argv):
     # data: loaded once; batches built once per seed and reused for every checkpoint
     data_root = data_dir or run["data_dir"]
     bins, vocab = load_corpus(data_root, run["corpus"], [lang] + run["train_langs"])
-    fingerprint = corpus_fingerprint(data_root, run["corpus"], run["eval_langs"])
+    metas = corpus_languages(Path(data_root) / run["corpus"])
+    fingerprint = corpus_fingerprint(metas, run["eval_langs"])
     if vocab.hash != run["vocab_hash"] or run.get("data_sha256", fingerprint) != fingerprint:  # older runs have none
         raise SystemExit(f"probe.py: corpus {Path(data_root) / run['corpus']} is not the one the run was trained on "
                          "(other bins or vocabulary); fix: point --data_dir at the run's corpus, or rebuild it as it was")
-    probe_meta = corpus_languages(Path(data_root) / run["corpus"])[lang]
+    probe_meta = metas[lang]
     T, B = run["block_size"], probe_batch_size or run["batch_size"]
     seed_list = [int(s) for s in seeds.split(",") if s]
     mode_list = [m for m in modes.split(",") if m]

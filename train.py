@@ -208,7 +208,8 @@ def main(argv):
         torch.backends.cudnn.allow_tf32 = True
 
     # --- data
-    all_langs = list(corpus_languages(Path(data_dir) / corpus))
+    metas = corpus_languages(Path(data_dir) / corpus)
+    all_langs = list(metas)
     if probe_lang and probe_lang not in all_langs:
         raise SystemExit(f"train.py: probe language {probe_lang!r} is not in corpus {Path(data_dir) / corpus} "
                          f"(it has {', '.join(all_langs) or 'no languages'}); fix: --probe_lang=<one of them>, "
@@ -218,7 +219,7 @@ def main(argv):
         raise SystemExit(f"train.py: the probe language {probe_lang!r} must not be a training language")
     eval_langs = train_langs + ([probe_lang] if probe_lang else [])
     bins, vocab = load_corpus(data_dir, corpus, eval_langs)
-    data_sha = corpus_fingerprint(data_dir, corpus, eval_langs)
+    data_sha = corpus_fingerprint(metas, eval_langs)
     sampler = Sampler({lang: bins[lang]["train"] for lang in train_langs}, block_size, seed)
     val = {lang: [(x.to(dev), y.to(dev)) for x, y in fixed_batches(bins[lang]["val"], eval_batches, batch_size,
                                                                    block_size, name=f"{lang} val.bin")]
