@@ -2,7 +2,8 @@
 Text -> per-language token bins on disk, and the batch sampler that train and probe share.
 
 Sources (python data.py SOURCE ...; the readers themselves are in sources.py):
-    synthetic  seeded artificial languages, each in its own script (offline; tests and demo)
+    synthetic  seeded artificial languages, each in its own script, or (--script shared) all in one
+               alphabet sharing syllables and names (offline; tests and demo)
     textdir    --path DIR: <lang>.txt, <lang>.txt.xz or <lang>.txt.gz files, or <lang>/ directories
                of them; one paragraph per line, a blank line between documents
     cc100      --langs vi,uk,el --max_mb 50: CC-100 (https://data.statmt.org/cc-100/<lang>.txt.xz),
@@ -48,7 +49,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sources import CC100_URL, DataError, cc100_sources, synthetic_sources, textdir_sources
+from sources import CC100_URL, SCRIPTS, DataError, cc100_sources, synthetic_sources, textdir_sources
 
 EOT_TEXT = "<|endoftext|>"
 
@@ -506,6 +507,8 @@ def main(argv=None):
     ap.add_argument("--out", default="data", help="data directory")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--mb", type=float, default=0.5, help="synthetic: MB of text per language")
+    ap.add_argument("--script", choices=SCRIPTS, default="own",
+                    help="synthetic: each language in its own script, or all sharing one alphabet, syllables and names")
     ap.add_argument("--max_mb", type=float, default=None,
                     help="MB of whole documents kept per language (textdir: all; cc100: 50)")
     ap.add_argument("--errors", choices=["strict", "replace"], default="strict",
@@ -525,7 +528,7 @@ def main(argv=None):
         verify_corpus(args.path)
         return
     if args.source == "synthetic":
-        sources = synthetic_sources(langs, args.seed, int(args.mb * 1e6))
+        sources = synthetic_sources(langs, args.seed, int(args.mb * 1e6), args.script)
     elif args.source == "textdir":
         if not args.path:
             raise DataError("data.py: textdir needs --path DIR")

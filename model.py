@@ -66,6 +66,8 @@ class GPTConfig:
 
 # name -> (n_layer, n_head, n_embd); the name is the approximate non-embedding size.
 LADDER = {
+    "micro-1k": (1, 1, 8),
+    "micro-3k": (1, 2, 16),
     "micro-12k": (1, 2, 32),
     "micro-25k": (2, 2, 32),
     "micro-100k": (2, 4, 64),

@@ -93,28 +93,67 @@ def smoother_matrix(x, h, w):
     return k * (s2[:, None] - s1[:, None] * d) / (s0 * s2 - s1 * s1)[:, None]
 
 
-def noise_variance(table, window=3):
-    """(variance of the seed mean at each checkpoint, degrees of freedom).
+D4 = np.array([1.0, -4.0, 6.0, -4.0, 1.0])  # fourth differences: blind to a curve's local cubic trend
+CHI2_1_MEDIAN = 0.45493642311957
 
-    Probe seeds are common random numbers: seed s fine-tunes every checkpoint on the same
-    batches, so part of its deviation is an offset shared by all checkpoints, which shifts the
-    minimum and the crossing alike and cannot move the onset. The noise that matters is what is
-    left after removing each seed's offset: in a window of 2 * window + 1 checkpoints around
-    each one, the residual variance of seed x checkpoint (two-way, additive), with
-    (S - 1)(W - 1) degrees of freedom."""
+
+def null_ratio_95(C, n=4000):
+    """95th percentile of the fourth-difference ratio of noise_variance when the probe seeds are
+    all the noise there is (Monte Carlo, fixed seed: the same answer every time)."""
+    e = np.random.default_rng(C).standard_normal((n, C))
+    d4 = sum(w * e[:, k:C - 4 + k] for k, w in enumerate(D4))
+    return float(np.percentile(np.median(d4 * d4, 1) / float(D4 @ D4) / CHI2_1_MEDIAN, 95))
+
+
+def noise_variance(table, window=3):
+    """(variance of the seed mean at each checkpoint, degrees of freedom, checkpoint share).
+
+    Two kinds of noise move a checkpoint's seed mean off the curve that training tokens trace:
+    - Probe-seed noise. Probe seeds are common random numbers: seed s fine-tunes every
+      checkpoint on the same batches, so part of its deviation is an offset shared by all
+      checkpoints, which shifts the minimum and the crossing alike and cannot move the onset.
+      The noise that matters is what is left after removing each seed's offset: in a window of
+      2 * window + 1 checkpoints around each one, the residual variance of seed x checkpoint
+      (two-way, additive), with (S - 1)(W - 1) degrees of freedom.
+    - Checkpoint noise, shared by all the seeds of one checkpoint: where in the language cycle
+      it was saved, its last batches, its training seed. More probe seeds cannot average it
+      away (results/pilot-phase measured it at 10x the probe-seed noise). Its variance is what
+      the seed means' fourth differences along the checkpoints hold beyond the probe-seed
+      noise: fourth differences cancel a curve that is locally cubic in checkpoint index, and
+      their median (a chi-square quantile) is not moved by the few that straddle a kink. The
+      term is added only when their ratio to what probe-seed noise alone gives exceeds its 95th
+      percentile under that noise alone (so a precise curve is not widened by a term that
+      is not there: without this test the intervals at 0.05 nats of seed noise and no
+      checkpoint noise were 1.3x wider, and the onset 7% later).
+    With a single seed, both come from the curve's roughness (second differences; Rice 1984).
+    The checkpoint share is the fraction of the total variance that is checkpoint noise."""
     S, C = table.shape
-    if S >= 2:
-        var, dfs = np.empty(C), []
-        for c in range(C):
-            w = table[:, max(0, c - window):c + window + 1]
-            r = w - w.mean(0, keepdims=True) - w.mean(1, keepdims=True) + w.mean()
-            dfs.append((S - 1) * (w.shape[1] - 1))
-            var[c] = (r * r).sum() / max(dfs[-1], 1)
-        return var / S, min(dfs)
-    if C < 3:
-        return None, 0
-    d2 = np.diff(table[0], 2)
-    return np.full(C, float(np.mean(d2 * d2)) / 6), C - 2
+    if S < 2:
+        if C < 3:
+            return None, 0, 0.0
+        d2 = np.diff(table[0], 2)
+        return np.full(C, float(np.mean(d2 * d2)) / 6), C - 2, 0.0
+    var, dfs = np.empty(C), []
+    for c in range(C):
+        w = table[:, max(0, c - window):c + window + 1]
+        r = w - w.mean(0, keepdims=True) - w.mean(1, keepdims=True) + w.mean()
+        dfs.append((S - 1) * (w.shape[1] - 1))
+        var[c] = (r * r).sum() / max(dfs[-1], 1)
+    var, df = var / S, min(dfs)
+    if C < 8:  # too few fourth differences to tell checkpoint noise from the curve
+        return var, df, 0.0
+    d4 = np.convolve(table.mean(0), D4, "valid")
+    expected = np.convolve(var, D4 * D4, "valid")  # what probe-seed noise alone puts in each
+    ratio = float(np.median(d4 * d4 / expected)) / CHI2_1_MEDIAN
+    if ratio <= null_ratio_95(C):  # no more than probe-seed noise would often give: no checkpoint term
+        return var, df, 0.0
+    nugget = max(0.0, ratio - 1.0) * float(np.median(expected)) / float(D4 @ D4)
+    if nugget == 0.0:
+        return var, df, 0.0
+    df_nugget = max(1, (C - 4) // 2)  # fourth differences overlap: about half as many independent ones
+    total = var + nugget
+    df = int(min(df, np.floor(np.min(total ** 2 / (var ** 2 / max(df, 1) + nugget ** 2 / df_nugget)))))  # Satterthwaite
+    return total, max(df, 1), float(np.mean(nugget / total))
 
 
 def crossings(x, F, tol):
@@ -171,7 +210,7 @@ def estimate_onset(tokens, table, scratch=None, tol=0.05, n_boot=1000, seed=0, w
         raise ValueError("checkpoint tokens must be positive and increasing")
     x = np.log10(tokens)
     mean = table.mean(0)
-    var, df = noise_variance(table, window)
+    var, df, nugget_share = noise_variance(table, window)
     if var is None:
         var = np.full(x.size, 1e-12)
     var = np.maximum(var, 1e-12)  # identical seeds: no measurable noise
@@ -207,6 +246,7 @@ def estimate_onset(tokens, table, scratch=None, tol=0.05, n_boot=1000, seed=0, w
                 scratch_cross_tokens=None if cross is None else float(10 ** cross),
                 smooth_curve=[float(v) for v in f], bandwidth_decades=float(BANDWIDTHS[int(k[0])] * smooth.spacing),
                 noise_sd=[float(v) for v in np.sqrt(var * table.shape[0])], noise_df=int(df),
+                checkpoint_noise_share=nugget_share,
                 bias_correction_decades=-shift, estimator="smooth-bootstrap")
 
 
@@ -240,11 +280,14 @@ def true_onset(shape_fn, x, tol):
 
 
 def calibrate(noises=(0.005, 0.02, 0.05), shapes=SHAPES, n_sets=200, n_seeds=3, per_decade=10, decades=3,
-              tol=0.05, n_boot=200, seed=0, seed_offset=0.0):
+              tol=0.05, n_boot=200, seed=0, seed_offset=0.0, nugget=0.0):
     """Simulate n_sets curve sets per (shape, noise) with known onsets and Gaussian per-seed
-    noise (plus, with seed_offset > 0, a Gaussian offset per seed shared by all checkpoints, as
-    common random numbers give); run estimate_onset on each. Returns one row per case: median estimated/true onset,
-    coverage of the 95% interval, fraction reported censored, median interval width (ratio)."""
+    noise, plus, with seed_offset > 0, a Gaussian offset per seed shared by all checkpoints (as
+    common random numbers give), and, with nugget > 0, a Gaussian deviation per checkpoint
+    shared by all its seeds (what the checkpoint's own training noise gives: the phase of the
+    language cycle, the last batches); run estimate_onset on each. Returns one row per case:
+    median estimated/true onset, coverage of the 95% interval, fraction reported censored,
+    median interval width (ratio)."""
     rng = np.random.default_rng(seed)
     tokens = np.logspace(4, 4 + decades, decades * per_decade + 1)
     x = np.log10(tokens)
@@ -256,7 +299,7 @@ def calibrate(noises=(0.005, 0.02, 0.05), shapes=SHAPES, n_sets=200, n_seeds=3, 
                 fn = simulated_curve(shape, rng, x)
                 truth = true_onset(fn, x, tol)
                 table = fn(x)[None, :] + rng.normal(0.0, sigma, (n_seeds, x.size)) \
-                    + rng.normal(0.0, seed_offset, (n_seeds, 1))
+                    + rng.normal(0.0, seed_offset, (n_seeds, 1)) + rng.normal(0.0, nugget, (1, x.size))
                 est = estimate_onset(tokens, table, None, tol, n_boot, seed=int(rng.integers(2 ** 31)))
                 censored += est["censored"]
                 if truth is None:
@@ -270,7 +313,7 @@ def calibrate(noises=(0.005, 0.02, 0.05), shapes=SHAPES, n_sets=200, n_seeds=3, 
                 lo, hi = est["interval"]
                 covered.append(lo <= t and (hi is None or t <= hi))
                 widths.append((hi or math.inf) / lo)
-            rows.append(dict(shape=shape, noise=sigma, n_sets=n_sets,
+            rows.append(dict(shape=shape, noise=sigma, nugget=nugget, n_sets=n_sets,
                              median_ratio=float(np.median(ratios)) if ratios else None,
                              coverage=float(np.mean(covered)) if covered else None,
                              censored=censored / n_sets,
@@ -280,11 +323,12 @@ def calibrate(noises=(0.005, 0.02, 0.05), shapes=SHAPES, n_sets=200, n_seeds=3, 
 
 def calibration_table(rows):
     """The rows of calibrate() as a Markdown table."""
-    out = ["| curve shape | per-seed noise (nats) | sets | median estimated / true onset | 95% interval covers "
-           "the truth | reported censored | median interval (hi / lo) |", "|---|---|---|---|---|---|---|"]
+    out = ["| curve shape | per-seed noise (nats) | checkpoint noise (nats) | sets | median estimated / true onset "
+           "| 95% interval covers the truth | reported censored | median interval (hi / lo) |",
+           "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         def f(v, fmt):
             return "–" if v is None else format(v, fmt)
-        out.append(f"| {r['shape']} | {r['noise']:g} | {r['n_sets']} | {f(r['median_ratio'], '.3f')} | "
+        out.append(f"| {r['shape']} | {r['noise']:g} | {r['nugget']:g} | {r['n_sets']} | {f(r['median_ratio'], '.3f')} | "
                    f"{f(r['coverage'], '.1%')} | {r['censored']:.1%} | {f(r['median_width'], '.2f')} |")
     return "\n".join(out)

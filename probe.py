@@ -3,6 +3,7 @@ The plasticity probe: how well can each checkpoint of a run still learn a new la
 
     python probe.py --run_dir=out/tiny                       # every checkpoint, seeds 0,1,2, full fine-tuning
     python probe.py --run_dir=out/tiny --modes=full,lora4,last1 --lr_grid=1e-3,3e-3
+    python probe.py --run_dir=results/demo/runs/micro-25k-continual-s0 --onset_only=True   # onset again, from probe.jsonl
 
 For every checkpoint (the step-0 one is the from-scratch reference: same architecture and
 initialisation, never trained) and every probe seed: load the weights, give them a fresh
@@ -82,8 +83,9 @@ batched = False  # full-mode fine-tunes as one computation, `members` at a time 
 members = 8
 device = "auto"
 dtype = "auto"
+onset_only = False  # only recompute onset.json and probe.png from probe.jsonl (no checkpoints, no corpus needed)
 calibrate = False  # only run the onset estimator's calibration on simulated curves and print it
-calib_sets = 200  # calibrate: simulated curve sets per (shape, noise)
+calib_sets = 200  # calibrate: simulated curve sets per (shape, noise, checkpoint noise)
 # -----------------------------------------------------------------------------
 
 
@@ -193,6 +195,9 @@ def main(argv):
     settings = configure(globals(), argv)
     if calibrate:
         rows = onset.calibrate(n_sets=calib_sets, tol=onset_tol, n_boot=min(n_boot, 200))
+        for nugget in (0.02, 0.05):  # noise shared by a checkpoint's seeds (its own training noise)
+            rows += onset.calibrate(noises=(0.005,), n_sets=calib_sets, tol=onset_tol, n_boot=min(n_boot, 200),
+                                    nugget=nugget)
         print("onset estimator on simulated probe curves (3 seeds, 10 checkpoints per decade, 3 decades, "
               f"onset_tol {onset_tol}):\n" + onset.calibration_table(rows))
         return
@@ -206,6 +211,16 @@ def main(argv):
     if not (run_path / "config.json").exists():
         raise SystemExit(f"probe.py: {run_path} is not a training run (no config.json); fix: --run_dir=out/<run>")
     run = json.loads((run_path / "config.json").read_text())
+    if onset_only:
+        records_path = run_path / "probe.jsonl"
+        if not records_path.exists():
+            raise SystemExit(f"probe.py: {records_path} does not exist; fix: probe the run first (without --onset_only)")
+        records = [json.loads(ln) for ln in records_path.read_text().splitlines()]
+        old = json.loads((run_path / "onset.json").read_text()) if (run_path / "onset.json").exists() else {}
+        finish(run, run_path, records, sorted({r["seed"] for r in records}),
+               dict(probe_settings=old.get("probe_settings"),  # what made the records; the onset's own now:
+                    onset_recomputed=dict(metric=metric, onset_tol=onset_tol, n_boot=n_boot)))
+        return
     lang = probe_lang or run["probe_lang"]
     if not lang or lang in run["train_langs"]:
         raise SystemExit(f"probe.py: {lang or 'no language'} cannot be probed: "
@@ -305,15 +320,20 @@ def main(argv):
         raise SystemExit(f"probe.py: {len(damaged)} checkpoint(s) could not be used: {'; '.join(damaged.values())}. "
                          f"The other probes are saved in {records_path}. Fix: a training run cannot rewrite a "
                          f"checkpoint, so retrain into a new out_dir for it, or leave it out with --checkpoints={intact}")
+    finish(run, run_path, [r for r in records if r["ckpt_step"] in wanted], seed_list, dict(probe_settings=settings))
+
+
+def finish(run, run_path, records, seed_list, provenance):
+    """The onset per mode from the records: onset.json (with provenance), probe.png and one line
+    per mode."""
     annotate(records, run["task_tokens"])
-    records = [r for r in records if r["ckpt_step"] in wanted]
     onsets = onsets_from_records(records, seed_list, onset_tol, n_boot, run["task_tokens"],
                                  in_tasks=run["schedule"] == "continual")
     if not onsets:
         print("probe.py: fewer than two trained checkpoints probed: no onset estimated")
         return
     head = onsets.get("full") or next(iter(onsets.values()))
-    write_json(run_path / "onset.json", dict(head, run=run_path.name, onsets_by_mode=onsets, probe_settings=settings))
+    write_json(run_path / "onset.json", dict(head, run=run_path.name, onsets_by_mode=onsets, **provenance))
     plot(run, onsets, records, seed_list, run_path / "probe.png")
     for mode, est in onsets.items():
         if est["censored"]:
@@ -326,8 +346,11 @@ def main(argv):
             desc = f"onset at {est['onset_tokens']:,.0f} tokens{tasks} (95% interval {lo} .. {hi})"
             if not est["resolved"]:
                 desc += "; unresolved: the probe was best at the first checkpoint, add earlier ones"
+        if est.get("checkpoint_noise_share", 0) >= 0.5:
+            desc += (f"; {est['checkpoint_noise_share']:.0%} of the noise is checkpoint-to-checkpoint, "
+                     "which more probe seeds cannot reduce (more checkpoints or training seeds can)")
         print(f"{mode}: {desc}; best checkpoint at {est['best_tokens']:,.0f} tokens")
-    print(f"wrote {records_path}, {run_path / 'onset.json'}, {run_path / 'probe.png'}")
+    print(f"wrote {run_path / 'probe.jsonl'}, {run_path / 'onset.json'}, {run_path / 'probe.png'}")
 
 
 def mark_best(records):

@@ -2,7 +2,8 @@
 Where text comes from: each source is {lang: (description, iterator of documents)}, streamed,
 for data.py to tokenize into a corpus.
 
-    synthetic_sources   seeded artificial languages, each in its own script (offline; tests, demo)
+    synthetic_sources   seeded artificial languages, each in its own script or all in one (offline;
+                        tests, demo)
     textdir_sources     <lang>.txt, .txt.xz or .txt.gz files, or <lang>/ directories of them
     cc100_sources       CC-100 over HTTP: streamed, cached, resumed with a Range request
 
@@ -274,16 +275,39 @@ SYNTHETIC_SCRIPTS = {
 }
 
 
-def synthetic_documents(lang, seed=0, n_bytes=500_000, lexicon=1500, successors=6, own=0.3):
-    """Seeded artificial language: a Zipf lexicon of words built from syllables of its own
-    script, a sparse word-transition (Markov) structure, punctuation, paragraphs, documents.
+SHARED_LETTERS = "abcdefghiklmnoprstuvyz"  # script="shared": one alphabet for every language
+SCRIPTS = ("own", "shared")
+
+
+def synthetic_documents(lang, seed=0, n_bytes=500_000, lexicon=1500, successors=6, own=0.3, script="own",
+                        names=0.05):
+    """Seeded artificial language: a Zipf lexicon of words built from syllables, a sparse
+    word-transition (Markov) structure, punctuation, paragraphs, documents.
     The languages share a latent grammar: word i of every language stands for the same
     concept, and the transitions between concepts are common to all of them except for a
     fraction `own` that each language draws for itself. So what a model learns of the
-    grammar on some languages can transfer to another, as between natural languages."""
-    letters = SYNTHETIC_SCRIPTS[lang]
+    grammar on some languages can transfer to another, as between natural languages.
+
+    script="own": each language writes its syllables in its own script, so no two languages
+    share a token but punctuation. script="shared": every language draws its syllables from
+    one pool written in one alphabet, and a fraction `names` of its words are proper names
+    and numbers common to all languages, as European languages share letters, syllables,
+    digits and names; a held-out language then shares most of its tokens with the others
+    while its words (and their order) remain its own."""
+    if script not in SCRIPTS:
+        raise DataError(f"data.py: unknown synthetic script {script!r}; use one of {', '.join(SCRIPTS)}")
     rng = np.random.default_rng([seed, sorted(SYNTHETIC_SCRIPTS).index(lang)])
-    syllables = ["".join(rng.choice(list(letters), size=rng.integers(1, 4))) for _ in range(120)]
+    common = np.random.default_rng([seed, 2_000_003])  # what script="shared" gives every language
+    if script == "own":
+        letters = list(SYNTHETIC_SCRIPTS[lang])
+        syllables = ["".join(rng.choice(letters, size=rng.integers(1, 4))) for _ in range(120)]
+        proper = []
+    else:
+        letters = list(SHARED_LETTERS)
+        pool = ["".join(common.choice(letters, size=common.integers(1, 4))) for _ in range(200)]
+        syllables = list(rng.choice(pool, size=120, replace=False))
+        proper = ["".join(common.choice(pool, size=common.integers(2, 4))).capitalize() for _ in range(150)] \
+            + [str(v) for v in common.integers(1, 2100, size=50)]
     words = []
     while len(words) < lexicon:
         w = "".join(rng.choice(syllables, size=rng.integers(1, 4)))
@@ -308,11 +332,17 @@ def synthetic_documents(lang, seed=0, n_bytes=500_000, lexicon=1500, successors=
                 fresh = np.searchsorted(zipf, rng.random(n))
                 follower = np.searchsorted(succ_p, rng.random(n))
                 comma = rng.random(n) < 0.06
+                if proper:  # script="shared": a name in place of the word (own: no draw, output unchanged)
+                    name, name_id = rng.random(n) < names, rng.integers(0, len(proper), n)
+                else:
+                    name, name_id = np.zeros(n, bool), None
                 w = int(fresh[0])
-                out = [words[w]]
-                for i in range(1, n):
-                    w = int(fresh[i]) if jump[i] else int(succ[w, follower[i]])
-                    out.append(words[w] + ("," if comma[i] and i < n - 1 else ""))
+                out = []
+                for i in range(n):
+                    if i:
+                        w = int(fresh[i]) if jump[i] else int(succ[w, follower[i]])
+                    word = proper[name_id[i]] if name[i] else words[w]
+                    out.append(word + ("," if comma[i] and 0 < i < n - 1 else ""))
                 sentences.append(" ".join(out) + ("?" if rng.random() < 0.1 else "."))
             paragraphs.append(" ".join(sentences))
         doc = "\n".join(paragraphs)
@@ -320,9 +350,12 @@ def synthetic_documents(lang, seed=0, n_bytes=500_000, lexicon=1500, successors=
         yield doc
 
 
-def synthetic_sources(langs=None, seed=0, n_bytes=500_000):
+def synthetic_sources(langs=None, seed=0, n_bytes=500_000, script="own"):
     langs = langs or list(SYNTHETIC_SCRIPTS)
     unknown = [lang for lang in langs if lang not in SYNTHETIC_SCRIPTS]
     if unknown:
         raise DataError(f"data.py: no synthetic language {', '.join(unknown)}; available: {', '.join(SYNTHETIC_SCRIPTS)}")
-    return {lang: (f"synthetic(seed={seed})", synthetic_documents(lang, seed, n_bytes)) for lang in langs}
+    if script not in SCRIPTS:
+        raise DataError(f"data.py: unknown synthetic script {script!r}; use one of {', '.join(SCRIPTS)}")
+    desc = f"synthetic(seed={seed})" if script == "own" else f"synthetic(seed={seed}, script=shared)"
+    return {lang: (desc, synthetic_documents(lang, seed, n_bytes, script=script)) for lang in langs}

@@ -34,6 +34,23 @@ def test_synthetic_is_deterministic_and_distinct():
                 assert not letters[x] & letters[y], (x, y)  # every language has its own script
 
 
+def test_shared_script_languages_share_most_tokens(tmp_path):
+    """script="shared": the held-out language's tokens (by occurrence) are nearly all tokens the
+    training languages use too, while its words are its own; with own scripts almost none are."""
+    def shared_fraction(script):
+        texts = sources.synthetic_sources(["el", "uk", "vi"], seed=0, n_bytes=30_000, script=script)
+        data.build_corpus(script, texts, tmp_path, vocab_k=300, val_min_tokens=1000)
+        bins, _ = data.load_corpus(tmp_path, script, ["el", "uk", "vi"])
+        seen = np.union1d(np.unique(bins["el"]["train"]), np.unique(bins["uk"]["train"]))
+        return np.isin(np.asarray(bins["vi"]["train"]), seen).mean()
+
+    assert shared_fraction("shared") > 0.95 and shared_fraction("own") < 0.5
+    words = {lang: set(next(sources.synthetic_documents(lang, script="shared")).split()) for lang in ("el", "vi")}
+    assert len(words["el"] & words["vi"]) < 0.2 * len(words["vi"])  # names and numbers only
+    with pytest.raises(sources.DataError, match="unknown synthetic script"):
+        sources.synthetic_sources(["el"], script="latin")
+
+
 def test_corpus_layout_and_meta(corpus_dir):
     root = corpus_dir / "synthetic"
     vocab = json.loads((root / "vocab.json").read_text())

@@ -119,7 +119,8 @@ def test_missing_checkpoint_is_refused(tiny_run):
 def test_calibrate_prints_the_table(capsys):
     probe.main(["--calibrate=True", "--calib_sets=4", "--n_boot=50"])
     out = capsys.readouterr().out
-    assert "median estimated / true onset" in out and out.count("| plateau |") == 3 and "| decreasing |" in out
+    assert "median estimated / true onset" in out and out.count("| plateau |") == 5 and "| decreasing |" in out
+    assert "| plateau | 0.005 | 0.05 |" in out  # the checkpoint-noise rows
 
 
 def test_parallel_workers_write_the_same_records(tiny_run, tmp_path):
