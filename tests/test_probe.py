@@ -109,6 +109,18 @@ def test_modes_forgetting_lr_grid_and_onset(tiny_run, tmp_path):
                == (5120, x["seed"], x["mode_name"], x["lr"]))
     assert x["dauc"] == pytest.approx(100 * (x["auc"] / ref["auc"] - 1), abs=1e-3)
     assert (run / "probe.png").stat().st_size > 5000
+    # --onset_only: the onset again from probe.jsonl alone (no checkpoints, no corpus), keeping
+    # the settings that made the records and naming the ones that made the onset
+    shutil.rmtree(run / "ckpt")
+    (run / "probe.png").unlink()
+    probe.main([f"--run_dir={run}", "--onset_only=True", "--n_boot=20", "--data_dir=/nonexistent"])
+    again = json.loads((run / "onset.json").read_text())
+    assert again["onsets_by_mode"] == onset["onsets_by_mode"] and again["probe_settings"] == onset["probe_settings"]
+    assert again["probe_settings"]["probe_steps"] == 10 and again["onset_recomputed"]["n_boot"] == 20
+    assert (run / "probe.png").exists()
+    (run / "probe.jsonl").unlink()
+    with pytest.raises(SystemExit, match="probe the run first"):
+        probe.main([f"--run_dir={run}", "--onset_only=True"])
 
 
 def test_missing_checkpoint_is_refused(tiny_run):
