@@ -494,6 +494,14 @@ def fixed_batches(arr, n_batches, batch_size, block_size, seed=1234, name="valid
     return [s.sample(batch_size)[:2] for _ in range(n_batches)]
 
 
+def token_ids(arr, size, chunk=1 << 24):
+    """The set of token ids that occur in a bin (counted a chunk at a time)."""
+    seen = np.zeros(size, dtype=bool)
+    for i in range(0, len(arr), chunk):
+        seen |= np.bincount(np.asarray(arr[i:i + chunk], dtype=np.int64), minlength=size)[:size] > 0
+    return set(np.flatnonzero(seen).tolist())
+
+
 # ----------------------------------------------------------------------------
 
 

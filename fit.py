@@ -51,6 +51,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import diagnostics
 from onset import t_quantile
 
 CONFIG_KEYS = ("schedule", "corpus", "vocab_hash", "seed", "n_nonembed", "model")
@@ -86,6 +87,8 @@ class Run:
     onsets: dict              # mode name -> Onset
     records: list             # probe.jsonl records with best_lr == true
     metric: str = "final"     # the probe metric the onsets were estimated from
+    head: dict | None = None  # onset.json's head mode: tokens, mean_curve, onset_tokens, best_tokens
+    diagnostics: dict | None = None  # onset.json's table of checkpoint diagnostics (diagnostics.table)
 
     @property
     def n(self):
@@ -152,7 +155,7 @@ def load_runs(dirs, warnings=None):
         if not has_probe:
             unprobed.append(name)
         runs.append(Run(name, d, config, onsets, _read_probe(probe) if has_probe else [],
-                        onset.get("metric", "final")))
+                        onset.get("metric", "final"), onset, onset.get("diagnostics")))
     if not runs:
         fail(f"no run directories with onset.json found among {list(dirs)}; pass the run "
              "directories written by train.py and probe.py, e.g. out/*")
@@ -579,7 +582,12 @@ def main(argv=None):
                "corpus": runs[0].config["corpus"], "vocab_hash": runs[0].config["vocab_hash"],
                "options": {"bootstrap": args.bootstrap, "seed": args.seed, "huber_delta": args.huber_delta,
                            "forget_huber_delta": args.forget_huber_delta, "starts": args.starts},
-               "code_version": _code_version(), "onset": onset, "forgetting": forgetting, "warnings": warnings}
+               "code_version": _code_version(), "onset": onset, "forgetting": forgetting, "warnings": warnings,
+               "diagnostics": diagnostics.relate([dict(diagnostics=r.diagnostics, tokens=r.head.get("tokens", []),
+                                                       curve=r.head.get("mean_curve", []),
+                                                       onset_tokens=r.head.get("onset_tokens"),
+                                                       best_tokens=r.head.get("best_tokens"))
+                                                  for r in runs if r.diagnostics and r.head.get("mean_curve")])}
 
     import report  # figures and report.md; imported here because it uses the law functions above
 

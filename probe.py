@@ -54,6 +54,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import diagnostics
 import onset
 from configurator import configure
 from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, write_json
@@ -147,13 +148,28 @@ def onsets_from_records(records, seed_list, tol, n_boot, task_tokens, in_tasks):
     return out
 
 
-def plot(run, onsets, records, seed_list, path):
+def plot(run, onsets, records, seed_list, path, diag=None):
+    """The probe metric against training tokens (mean, seed range, smooth curve, onset); below
+    it, with diagnostics, each one against training tokens on the same axis."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.2, 4.4))
+    names = [k for k in diagnostics.SUMMARY if diag and any(v is not None for v in diag[k])]
+    rows = -(-len(names) // 4)
+    fig = plt.figure(figsize=(7.2, 4.4 + 1.5 * rows))
+    grid = fig.add_gridspec(1 + rows, 4, height_ratios=[4.4] + [1.5] * rows)
+    ax = fig.add_subplot(grid[0, :])
+    for i, name in enumerate(names):
+        sub = fig.add_subplot(grid[1 + i // 4, i % 4], sharex=ax)
+        pts = [(t, v) for t, v in zip(diag["tokens"], diag[name]) if v is not None and t > 0]
+        sub.plot([t for t, _ in pts], [v for _, v in pts], ".-", ms=3, lw=0.8, color="0.3")
+        sub.set_title(name, fontsize=7)
+        sub.tick_params(labelsize=6)
+        head = onsets.get("full") or next(iter(onsets.values()))
+        if head["onset_tokens"]:
+            sub.axvline(head["onset_tokens"], color="C0", ls="--", lw=0.8)
     for i, (mode, est) in enumerate(onsets.items()):
         color = f"C{i}"
         tokens, table, _ = metric_table(records, mode, seed_list)
@@ -219,7 +235,8 @@ def main(argv):
         old = json.loads((run_path / "onset.json").read_text()) if (run_path / "onset.json").exists() else {}
         finish(run, run_path, records, sorted({r["seed"] for r in records}),
                dict(probe_settings=old.get("probe_settings"),  # what made the records; the onset's own now:
-                    onset_recomputed=dict(metric=metric, onset_tol=onset_tol, n_boot=n_boot)))
+                    onset_recomputed=dict(metric=metric, onset_tol=onset_tol, n_boot=n_boot),
+                    diagnostics=old.get("diagnostics")))
         return
     lang = probe_lang or run["probe_lang"]
     if not lang or lang in run["train_langs"]:
@@ -320,7 +337,8 @@ def main(argv):
         raise SystemExit(f"probe.py: {len(damaged)} checkpoint(s) could not be used: {'; '.join(damaged.values())}. "
                          f"The other probes are saved in {records_path}. Fix: a training run cannot rewrite a "
                          f"checkpoint, so retrain into a new out_dir for it, or leave it out with --checkpoints={intact}")
-    finish(run, run_path, [r for r in records if r["ckpt_step"] in wanted], seed_list, dict(probe_settings=settings))
+    finish(run, run_path, [r for r in records if r["ckpt_step"] in wanted], seed_list,
+           dict(probe_settings=settings, diagnostics=diagnostics.table(cards.values())))
 
 
 def finish(run, run_path, records, seed_list, provenance):
@@ -334,7 +352,7 @@ def finish(run, run_path, records, seed_list, provenance):
         return
     head = onsets.get("full") or next(iter(onsets.values()))
     write_json(run_path / "onset.json", dict(head, run=run_path.name, onsets_by_mode=onsets, **provenance))
-    plot(run, onsets, records, seed_list, run_path / "probe.png")
+    plot(run, onsets, records, seed_list, run_path / "probe.png", provenance.get("diagnostics"))
     for mode, est in onsets.items():
         if est["censored"]:
             desc = f"no onset up to {est['last_tokens']:,.0f} tokens (censored)"

@@ -255,6 +255,20 @@ def write_report(s):
         lin = f["linear"]
         lines.append(f"\nFinal forgetting vs final learning: F = c * learn + d with c = {lin['c']:.3g} "
                      f"{fmt_ci(lin['c_ci'])}, d = {lin['d']:.3g}, R² = {lin['r2']:.3f}.")
+    lines.append("\n## Diagnostics against the probe metric\n")
+    d = s.get("diagnostics") or {}
+    if not d:
+        lines.append("None: these runs' checkpoints carry no diagnostics (trained before train.py recorded them, "
+                     "or with --diagnostics=False).")
+    else:
+        lines += ["Per run, the rank correlation (Spearman) between each diagnostic and the probe metric over the "
+                  "trained checkpoints (positive: higher with a worse probe); its mean over runs with a 95% "
+                  "bootstrap interval over runs; and, in runs with an onset, how often the diagnostic was higher "
+                  "at the last checkpoint before the onset than at the best checkpoint.\n",
+                  "| diagnostic | mean rank correlation [95%] | runs | rose before the onset |", "|---|---|---|---|"]
+        lines += [f"| {k} | {v['rho']:+.2f} {fmt_ci(v['rho_ci'])} | {v['runs']} | "
+                  + (f"{v['rose_before_onset']} of {v['runs_with_onset']}" if v["runs_with_onset"] else "no onset")
+                  + " |" for k, v in d.items()]
     if s["warnings"]:
         lines += ["\n## Warnings\n"] + [f"- {w}" for w in s["warnings"]]
     lines.append("\nFigures: `onset_vs_size.png`, `probe_curves.png`, `forgetting.png`.\n")

@@ -25,8 +25,9 @@ Outputs in out_dir:
   config.json                 resolved settings plus derived facts (sizes, vocabulary, order)
   ckpt/step_XXXXXXX.pt        weights only, at step 0 (the initialisation) and on a linear or
   ckpt/step_XXXXXXX.json      log-spaced token schedule; the sidecar holds step, tokens, task,
-                              language, per-language validation loss and the .pt's sha256
-                              (written last: a checkpoint without its sidecar is incomplete)
+                              language, per-language validation loss, the .pt's sha256 and
+                              the diagnostics of diagnostics.py (written last: a checkpoint
+                              without its sidecar is incomplete)
   state/step_XXXXXXX.pt/.json resumable states (model, optimizer, RNG, sampler position) every
                               save_every steps, the newest two kept; sidecar as above
   log.jsonl                   one line per step: tokens, language, loss, lr, grad norm
@@ -52,7 +53,8 @@ from pathlib import Path
 import torch
 
 from configurator import configure
-from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, write_json
+from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids, write_json
+from diagnostics import diagnose
 from model import (GPT, LADDER, CheckpointError, checkpoint_dict, disk_error, estimate_loss, preset, read_file,
                    save_file, tune_malloc)
 
@@ -88,6 +90,7 @@ ckpt_schedule = "tasks"  # tasks | log | linear
 ckpt_every_tasks = 1  # tasks: a checkpoint at the end of every k-th task
 n_ckpt = 12  # log | linear: checkpoints after step 0; tasks: n_ckpt - 1 log-spaced ones inside the first task
 eval_batches = 4  # fixed validation batches per language at every checkpoint
+diagnostics = True  # weights, dormant units, ranks, attention, unseen tokens, updates: in every checkpoint's sidecar
 save_every = 250  # steps between resumable states
 log_every = 10
 seed = 0
@@ -97,7 +100,7 @@ compile = False
 peak_flops = 989e12  # for MFU: dense bf16 FLOP/s of one GPU (H100 SXM)
 # -----------------------------------------------------------------------------
 # settings that never change a run's numbers (the corpus is identified by its bins' sha256)
-NO_EFFECT = ("out_dir", "data_dir", "save_every", "log_every", "peak_flops")
+NO_EFFECT = ("out_dir", "data_dir", "save_every", "log_every", "peak_flops", "diagnostics")
 # settings that may change when a run resumes (printed, and kept in config.json): how it goes on
 RESUMABLE = NO_EFFECT + ("lr", "lr_schedule", "min_lr_frac", "warmup_tokens", "grad_clip", "device", "compile")
 
@@ -226,6 +229,14 @@ def main(argv):
            for lang in eval_langs}
     order = train_langs[:]
     random.Random(seed).shuffle(order)
+    diag_seconds = 0.0
+    if diagnostics:  # a few sequences of each language's first validation batch; the tokens each side uses
+        t_diag = time.time()
+        diag_train = [(x[:2], y[:2]) for x, y in (val[lang][0] for lang in train_langs)]
+        diag_probe = [(x[:4], y[:4]) for x, y in val[probe_lang][:1]] if probe_lang else None
+        token_sets = (set().union(*(token_ids(bins[lang]["train"], vocab.size) for lang in train_langs)),
+                      token_ids(bins[probe_lang]["train"], vocab.size)) if probe_lang else None
+        diag_seconds += time.time() - t_diag
 
     tokens_per_step = batch_size * block_size * grad_accum * world
     max_steps = max_tokens // tokens_per_step
@@ -288,6 +299,14 @@ def main(argv):
         raise SystemExit(f"train.py: {out} holds checkpoints but no resumable state{older}; fix: use a new out_dir")
     run_info["resume_changes"] = changes
     resumed_at = step if state is not None else -1  # that state is on disk already
+    # what the diagnostics compare with: the last checkpoint's weights, the gradient norms since
+    previous, interval_norms = None, []
+    if diagnostics and master and step > 0:
+        done = [s for s in ckpt_steps if s < step and (out / "ckpt" / f"step_{s:07d}.json").exists()]
+        if done:
+            previous = read_file(out / "ckpt" / f"step_{done[-1]:07d}.pt")["model"]
+            interval_norms = [json.loads(ln)["grad_norm"] for ln in (out / "log.jsonl").read_text().splitlines()
+                              if done[-1] <= json.loads(ln)["step"] < step]
 
     net = torch.compile(raw_model) if compile else raw_model
     if ddp:
@@ -330,6 +349,7 @@ def main(argv):
             if master:
                 log.write(json.dumps(dict(step=s, tokens=(s + 1) * tokens_per_step, task=task_s, lang=mix,
                                           loss=round(loss_v, 5), lr=lr_s, grad_norm=round(norm_v, 4))) + "\n")
+                interval_norms.append(round(norm_v, 4))  # as logged, so a resumed run measures the same
         pending.clear()
         return values[-1][0] if values else None
 
@@ -349,11 +369,20 @@ def main(argv):
                       flush=True)
         if master and step in ckpt_steps and not (out / "ckpt" / f"step_{step:07d}.json").exists():
             losses = estimate_loss(raw_model, val, ctx)
+            card = dict(step=step, tokens=step * tokens_per_step, task_index=task, lang=lang, val_loss=losses)
+            if diagnostics:
+                t_diag = time.time()
+                card["diagnostics"] = diagnose(raw_model, diag_train, diag_probe, token_sets, previous,
+                                               interval_norms, ctx)
+                diag_seconds += time.time() - t_diag
+                card["diagnostics_seconds"] = round(time.time() - t_diag, 4)
             name = out / "ckpt" / f"step_{step:07d}"
-            sha = save_file(checkpoint_dict(raw_model), name.with_suffix(".pt"))
-            write_json(name.with_suffix(".json"), dict(step=step, tokens=step * tokens_per_step, task_index=task,
-                                                       lang=lang, val_loss=losses, sha256=sha, time=time.time()))
+            card["sha256"] = save_file(checkpoint_dict(raw_model), name.with_suffix(".pt"))
+            write_json(name.with_suffix(".json"), dict(card, time=time.time()))
             print(f"checkpoint step {step}: " + " ".join(f"{k} {v:.3f}" for k, v in losses.items()))
+        if master and diagnostics and step in ckpt_steps:  # written now or before an interruption
+            previous = {k: v.detach().to("cpu", copy=True) for k, v in raw_model.state_dict().items()}
+            interval_norms.clear()
         if master and saving and step != resumed_at:
             log.flush()
             save_state(out, resumable())
@@ -386,7 +415,9 @@ def main(argv):
         step += 1
     if master:
         log.close()
-        print(f"done: {out} ({time.time() - t_start:.0f}s)")
+        wall = time.time() - t_start
+        print(f"done: {out} ({wall:.0f}s" + (f"; diagnostics {diag_seconds:.1f}s = {diag_seconds / wall:.1%} of it)"
+                                             if diagnostics else ")"))
     if ddp:
         torch.distributed.destroy_process_group()
 

@@ -38,6 +38,7 @@ def same_run(a, b):
     """Runs a and b ended identically: checkpoints, their sidecars' losses, final state, log."""
     for x, y in zip(sidecars(a), sidecars(b), strict=True):
         assert x["step"] == y["step"] and x["val_loss"] == y["val_loss"] and x["sha256"] == y["sha256"]
+        assert x.get("diagnostics") == y.get("diagnostics")
     wa, wb = weights(newest_state(a)), weights(newest_state(b))
     assert newest_state(a).name == newest_state(b).name and all(torch.equal(wa[k], wb[k]) for k in wa)
     assert (a / "log.jsonl").read_text() == (b / "log.jsonl").read_text()
