@@ -67,9 +67,9 @@ def attention_stats(q, k):
 
 
 @torch.no_grad()
-def activations(model, batches, ctx=None):
-    """Per block: MLP hidden activations (tokens, 4d) and the attention's (q, k); and the final
-    hidden states (tokens, d), over the (x, y) batches, in eval mode."""
+def activations(model, batches, ctx=None, attention=True):
+    """Per block: MLP hidden activations (tokens, 4d) and (with attention=True) the attention's
+    (q, k); and the final hidden states (tokens, d), over the (x, y) batches, in eval mode."""
     blocks = list(model.transformer.h)
     got = {"mlp": [[] for _ in blocks], "qk": [[] for _ in blocks], "final": []}
 
@@ -85,7 +85,7 @@ def activations(model, batches, ctx=None):
         return hook
 
     handles = [b.mlp.c_fc.register_forward_hook(mlp_hook(i)) for i, b in enumerate(blocks)]
-    handles += [b.attn.register_forward_pre_hook(attn_hook(i)) for i, b in enumerate(blocks)]
+    handles += [b.attn.register_forward_pre_hook(attn_hook(i)) for i, b in enumerate(blocks) if attention]
     handles.append(model.transformer.ln_f.register_forward_hook(
         lambda mod, inp, out: got["final"].append(out.float().reshape(-1, out.shape[-1]))))
     was_training = model.training
@@ -103,7 +103,7 @@ def activations(model, batches, ctx=None):
             h.remove()
         model.train(was_training)
     return ([torch.cat(m) for m in got["mlp"]],
-            [(torch.cat([q for q, _ in qk]), torch.cat([k for _, k in qk])) for qk in got["qk"]],
+            [(torch.cat([q for q, _ in qk]), torch.cat([k for _, k in qk])) for qk in got["qk"] if qk],
             torch.cat(got["final"]))
 
 

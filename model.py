@@ -177,6 +177,18 @@ class GPT(nn.Module):
         elif isinstance(module, nn.Embedding):
             nn.init.normal_(module.weight, mean=0.0, std=0.02)
 
+    def init_value(self, name, generator):
+        """A fresh draw of parameter `name` from the distribution __init__ gives it (on the CPU
+        generator, then moved to the parameter's device): what mitigations re-initialise with."""
+        p = dict(self.named_parameters())[name]
+        if name.endswith("bias") or name.endswith("ln_1.weight") or name.endswith("ln_2.weight") \
+                or name.endswith("ln_f.weight"):
+            value = torch.ones(p.shape) if name.endswith("weight") else torch.zeros(p.shape)
+        else:
+            std = 0.02 / math.sqrt(2 * self.config.n_layer) if name.endswith("c_proj.weight") else 0.02
+            value = torch.randn(p.shape, generator=generator) * std
+        return value.to(device=p.device, dtype=p.dtype)
+
     def num_params(self, non_embedding=True):
         """Total parameters (each tensor once), or the non-embedding count N."""
         n = sum(p.numel() for p in self.parameters())

@@ -18,6 +18,10 @@ log-spaced points inside the first task; a stationary run uses the same token ca
 last step are always included. A sidecar's language is that of the task starting at its
 step: at a task's end, the next task's.
 
+Methods against loss of plasticity (shrink-and-perturb, L2 towards the initialisation, ReDo,
+continual backprop, embedding reset; mitigations.py) are options, off by default; config.json
+names the ones in use (`mitigation`).
+
 Learning rate: linear warmup, then constant by default (a decaying schedule would confound
 "can no longer learn" with "is no longer allowed to learn"); cosine is available.
 
@@ -54,6 +58,7 @@ import torch
 
 from configurator import configure
 from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids, write_json
+import mitigations
 from diagnostics import diagnose
 from model import (GPT, LADDER, CheckpointError, checkpoint_dict, disk_error, estimate_loss, preset, read_file,
                    save_file, tune_malloc)
@@ -91,6 +96,17 @@ ckpt_every_tasks = 1  # tasks: a checkpoint at the end of every k-th task
 n_ckpt = 12  # log | linear: checkpoints after step 0; tasks: n_ckpt - 1 log-spaced ones inside the first task
 eval_batches = 4  # fixed validation batches per language at every checkpoint
 diagnostics = True  # weights, dormant units, ranks, attention, unseen tokens, updates: in every checkpoint's sidecar
+# methods against loss of plasticity (mitigations.py), all off by default
+snp_every = 0  # shrink-and-perturb every k steps: w <- snp_shrink * w + snp_noise * (fresh initialisation)
+snp_shrink = 0.8
+snp_noise = 0.01
+l2_init = 0.0  # lambda of L2 towards the initialisation
+redo_every = 0  # ReDo every k steps: dormant MLP units (score <= redo_tau) re-initialised
+redo_tau = 0.1
+cbp_rate = 0.0  # continual backprop: mature MLP units replaced per step, per unit
+cbp_decay = 0.99
+cbp_maturity = 100
+emb_reset_every = 0  # token embeddings re-initialised every k steps
 save_every = 250  # steps between resumable states
 log_every = 10
 seed = 0
@@ -255,13 +271,18 @@ def main(argv):
         setattr(cfg, k, v)
     raw_model = GPT(cfg).to(dev)
     optimizer = raw_model.optimizer(lr, weight_decay, (beta1, beta2), device_type)
+    mit = mitigations.Mitigations(raw_model, optimizer, {k: config[k] for k in mitigations.SETTINGS}, seed)
+    if compile and cbp_rate > 0:
+        raise SystemExit("train.py: cbp_rate > 0 reads the MLP activations of every step through forward hooks, "
+                         "which a compiled model does not run; fix: --compile=False")
 
     out = Path(out_dir)
     run_info = dict(config, n_nonembed=raw_model.num_params(), n_params=raw_model.num_params(False),
                     vocab_size=vocab.size, vocab_hash=vocab.hash, data_sha256=data_sha, model_args=vars(cfg).copy(),
                     train_langs=train_langs, eval_langs=eval_langs, lang_order=order, world_size=world,
                     tokens_per_step=tokens_per_step, max_steps=max_steps, ckpt_steps=ckpt_steps,
-                    code_version=code_version(), torch_version=torch.__version__, threads=torch.get_num_threads())
+                    code_version=code_version(), torch_version=torch.__version__, threads=torch.get_num_threads(),
+                    mitigation=mitigations.names(config))
 
     # --- resume: from the newest intact state, with the settings that define the run unchanged
     step, changes = 0, []
@@ -281,6 +302,8 @@ def main(argv):
         raw_model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         sampler.load_state(state["sampler"])
+        if "mitigations" in state:
+            mit.load_state_dict(state["mitigations"])
         torch.set_rng_state(state["rng"])
         if device_type == "cuda" and "cuda_rng" in state:
             torch.cuda.set_rng_state(state["cuda_rng"], device=dev)
@@ -328,7 +351,8 @@ def main(argv):
 
     def resumable():
         state = dict(checkpoint_dict(raw_model), optimizer=optimizer.state_dict(), sampler=sampler.state(),
-                     rng=torch.get_rng_state(), step=step, config=config, data_sha256=data_sha)
+                     rng=torch.get_rng_state(), step=step, config=config, data_sha256=data_sha,
+                     mitigations=mit.state_dict())
         if device_type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state(dev)
         return state
@@ -407,11 +431,13 @@ def main(argv):
                 loss = net(x, y)[1] / grad_accum
             loss.backward()
             loss_sum += loss.detach()
+        mit.before_step()  # L2 towards the initialisation: its gradient, clipped with the rest
         norm = torch.nn.utils.clip_grad_norm_(raw_model.parameters(), grad_clip if grad_clip > 0 else float("inf"))
         mix = lang if schedule == "continual" else {k: row_langs.count(k) for k in sorted(set(row_langs))}
         pending.append((step, task, mix, lr_now, torch.stack([loss_sum, norm.float()])))
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        mit.after_step(step, x)
         step += 1
     if master:
         log.close()
