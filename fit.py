@@ -164,6 +164,10 @@ def load_runs(dirs, warnings=None):
         if len(values) > 1:
             fail(f"runs mix {what} ({key}: {', '.join(values)}); onsets are comparable only on one "
                  "corpus and vocabulary, fit each set of runs separately")
+    mits = sorted({r.config.get("mitigation", "none") for r in runs})
+    if len(mits) > 1:
+        fail(f"runs mix mitigations ({', '.join(mits)}); fix: fit each separately (sweep.py does), then compare "
+             "the fits with python report.py --compare <fit dirs> --out <dir>")
     metrics = sorted({r.metric for r in runs})
     if len(metrics) > 1:
         fail(f"runs' onsets come from different probe metrics ({', '.join(metrics)}); fix: rerun probe.py on "
@@ -452,16 +456,22 @@ def fit_onset_law(runs, delta, starts, warnings):
     for mode in sorted({m for _, m in by_key}):
         if ("continual", mode) in by_key and ("stationary", mode) in by_key:
             c, st = by_key["continual", mode], by_key["stationary", mode]
-            ci = None
-            if c["alpha_se"] is not None and st["alpha_se"] is not None and min(c["df"], st["df"]) >= 1:
-                v1, v2 = c["alpha_se"] ** 2, st["alpha_se"] ** 2  # Welch-Satterthwaite degrees of freedom
-                df = (v1 + v2) ** 2 / (v1 ** 2 / c["df"] + v2 ** 2 / st["df"]) if v1 + v2 > 0 else 1
-                ci = t_interval(c["alpha"] - st["alpha"], v1 + v2, int(df))
+            ci = alpha_difference_ci(c, st)
             resolved = not any(g["verdict"].startswith("unresolved") for g in (c, st))
             comparisons.append({"mode": mode, "alpha_continual": c["alpha"], "alpha_stationary": st["alpha"],
                                 "diff": c["alpha"] - st["alpha"], "diff_ci": ci, "both_resolved": resolved,
                                 "excludes_zero": ci is not None and (ci[0] > 0 or ci[1] < 0)})
     return {"groups": fitted, "skipped": skipped, "schedule_comparison": comparisons}
+
+
+def alpha_difference_ci(g1, g2):
+    """95% interval of alpha1 - alpha2 for two independently fitted groups (Welch-Satterthwaite
+    degrees of freedom), or None when either has no standard error."""
+    if g1["alpha_se"] is None or g2["alpha_se"] is None or min(g1["df"], g2["df"]) < 1:
+        return None
+    v1, v2 = g1["alpha_se"] ** 2, g2["alpha_se"] ** 2
+    df = (v1 + v2) ** 2 / (v1 ** 2 / g1["df"] + v2 ** 2 / g2["df"]) if v1 + v2 > 0 else 1
+    return t_interval(g1["alpha"] - g2["alpha"], v1 + v2, int(df))
 
 
 # ----------------------------------------------------------------------------- forgetting law
@@ -549,6 +559,17 @@ def fit_forgetting_law(runs, delta, starts, n_boot, rng, warnings):
     return result, d
 
 
+def final_train_loss(run):
+    """The training languages' validation loss at the run's last probed checkpoint (the probe
+    measures it before fine-tuning, step 0 of its forgetting curves), mean over languages and
+    seeds; None without probe records."""
+    recs = [r for r in run.records if r.get("forget") and r.get("mode_name", "full") == "full"]
+    if not recs:
+        return None
+    last = max(r["tokens"] for r in recs)
+    return float(np.mean([np.mean([v[0] for v in r["forget"].values()]) for r in recs if r["tokens"] == last]))
+
+
 def _code_version():
     try:
         return subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse", "HEAD"],
@@ -577,8 +598,10 @@ def main(argv=None):
     onset = fit_onset_law(runs, args.huber_delta, args.starts, warnings)
     forgetting, fdata = fit_forgetting_law(runs, args.forget_huber_delta, args.starts, args.bootstrap, rng,
                                            warnings)
-    summary = {"inputs": [{"run": r.name, "dir": r.path, **{k: r.config[k] for k in CONFIG_KEYS}}
+    summary = {"inputs": [{"run": r.name, "dir": r.path, **{k: r.config[k] for k in CONFIG_KEYS},
+                           "mitigation": r.config.get("mitigation", "none"), "final_train_loss": final_train_loss(r)}
                           for r in runs],
+               "mitigation": runs[0].config.get("mitigation", "none"),
                "corpus": runs[0].config["corpus"], "vocab_hash": runs[0].config["vocab_hash"],
                "options": {"bootstrap": args.bootstrap, "seed": args.seed, "huber_delta": args.huber_delta,
                            "forget_huber_delta": args.forget_huber_delta, "starts": args.starts},

@@ -2,6 +2,7 @@
 What fit.py writes: the figures and the Markdown report of a fit, and summary.json.
 
     python fit.py out/demo/*-s0 --out out/demo/fit      # calls write_outputs() below
+    python report.py --compare out/s/fit/none out/s/fit/snp --out out/s/fit/mitigations
 
 onset_vs_size.png  each run's onset and 95% interval against N, unresolved (x) and censored
                    (^) runs marked, the fitted line over the sizes it was fitted on, its band
@@ -12,6 +13,7 @@ forgetting.png     forgetting against fine-tuning steps per trainable-parameter 
 report.md          every run's onset, the laws with their intervals and verdicts
 summary.json       everything above as numbers; written last, so its presence means the
                    whole output was written
+mitigations.md     (--compare) each mitigation's fit against that of the runs without one
 """
 
 import json
@@ -273,3 +275,98 @@ def write_report(s):
         lines += ["\n## Warnings\n"] + [f"- {w}" for w in s["warnings"]]
     lines.append("\nFigures: `onset_vs_size.png`, `probe_curves.png`, `forgetting.png`.\n")
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- mitigations against none
+
+def compare_mitigations(summaries):
+    """{mitigation: fit summary} (one fit per mitigation, "none" among them) -> one row per
+    mitigation and (schedule, mode) group that "none" has too: the onset ratio to "none" at every
+    size (geometric means over runs; None where either saw no onset), alpha and its difference from
+    "none" with a 95% interval (Welch), and the training-loss cost (the training languages' loss
+    at the last checkpoint, mean over runs, minus that of "none")."""
+    if "none" not in summaries:
+        raise SystemExit("report.py: the comparison needs the fit of the runs without mitigation (none); "
+                         "fix: add its fit directory")
+
+    def groups(s):
+        return {(g["schedule"], g["mode"]): g for g in s["onset"]["groups"] + s["onset"]["skipped"]}
+
+    def by_size(g):
+        sizes = {}
+        for p in g["runs"]:
+            sizes.setdefault(p["N"], []).append(p["onset"])
+        return {n: (float(np.exp(np.mean(np.log(v)))) if all(x is not None for x in v) else None)
+                for n, v in sizes.items()}
+
+    def loss(s, schedule):
+        v = [i["final_train_loss"] for i in s["inputs"] if i["schedule"] == schedule and i.get("final_train_loss")]
+        return float(np.mean(v)) if v else None
+
+    base, rows = groups(summaries["none"]), []
+    for mit, s in sorted(summaries.items()):
+        if mit == "none":
+            continue
+        for key, g in sorted(groups(s).items()):
+            b = base.get(key)
+            if b is None:
+                continue
+            on_g, on_b = by_size(g), by_size(b)
+            fitted = "alpha" in g and "alpha" in b
+            ci = fit.alpha_difference_ci(g, b) if fitted else None
+            lg, lb = loss(s, key[0]), loss(summaries["none"], key[0])
+            rows.append(dict(mitigation=mit, schedule=key[0], mode=key[1],
+                             onset_ratio={n: (on_g[n] / on_b[n] if on_g.get(n) and on_b.get(n) else None)
+                                          for n in sorted(set(on_g) | set(on_b))},
+                             alpha=g.get("alpha"), alpha_ci=g.get("alpha_ci"), alpha_none=b.get("alpha"),
+                             verdict=g.get("verdict", "no law: onsets at fewer than 2 sizes"),
+                             diff=g["alpha"] - b["alpha"] if fitted else None, diff_ci=ci,
+                             excludes_zero=ci is not None and (ci[0] > 0 or ci[1] < 0),
+                             loss_cost=None if lg is None or lb is None else lg - lb))
+    return rows
+
+
+def comparison_table(rows):
+    out = ["| mitigation | schedule / mode | onset ratio to none, per size N | alpha [95%] | alpha - alpha(none) "
+           "[95%] | verdict | training-loss cost (nats) |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ratios = ", ".join(f"{fmt(n)}: " + ("–" if v is None else f"{v:.2f}") for n, v in r["onset_ratio"].items())
+        alpha = "–" if r["alpha"] is None else f"{r['alpha']:.3f} {fmt_ci(r['alpha_ci'])}"
+        diff = "–" if r["diff"] is None else f"{r['diff']:+.3f} {fmt_ci(r['diff_ci'])}" + (
+            " (excludes 0)" if r["excludes_zero"] else "")
+        cost = "–" if r["loss_cost"] is None else f"{r['loss_cost']:+.3f}"
+        out.append(f"| {r['mitigation']} | {r['schedule']} / {r['mode']} | {ratios} | {alpha} | {diff} | "
+                   f"{r['verdict']} | {cost} |")
+    return "\n".join(out)
+
+
+def write_comparison(out, fit_dirs):
+    """mitigations.md and mitigations.json in out, from the summary.json of each fit directory."""
+    summaries = {}
+    for d in fit_dirs:
+        path = os.path.join(d, "summary.json")
+        if not os.path.isfile(path):
+            raise SystemExit(f"report.py: {path} is missing; fix: run fit.py into {d} first")
+        s = json.load(open(path))
+        summaries[s.get("mitigation", "none")] = s
+    rows = compare_mitigations(summaries)
+    os.makedirs(out, exist_ok=True)
+    write_atomic(os.path.join(out, "mitigations.md"),
+                 "# Mitigations against none\n\nOne fit per mitigation (" + ", ".join(f"`{d}`" for d in fit_dirs)
+                 + "). Per (schedule, fine-tuning mode): the onset with the mitigation over the onset without, at "
+                 "every size (geometric means over runs; – where either saw no onset), alpha with its 95% interval, "
+                 "its difference from alpha without (Welch interval), the verdict, and the training-loss cost (the "
+                 "training languages' loss at the last checkpoint, mean over runs, minus that without; positive is "
+                 "worse).\n\n" + comparison_table(rows) + "\n")
+    write_atomic(os.path.join(out, "mitigations.json"), json.dumps(_jsonable(rows), indent=2, allow_nan=False))
+    return rows
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Compare fits of runs with and without mitigations.")
+    ap.add_argument("--compare", nargs="+", required=True, help="fit directories (fit.py --out), none among them")
+    ap.add_argument("--out", required=True, help="directory for mitigations.md and mitigations.json")
+    a = ap.parse_args()
+    print(comparison_table(write_comparison(a.out, a.compare)))

@@ -7,7 +7,9 @@ The whole study in one command: corpus -> train -> probe -> onset -> fit -> repo
     python sweep.py config/demo.py --stage=fit     # only the fit, once the cells are done
     python sweep.py config/demo.py --jobs=2        # two cells side by side, one core each
 
-A cell is one (model size, schedule, seed): out/<name>/<size>-<schedule>-s<seed>/. Its
+A cell is one (model size, schedule, seed, mitigation): out/<name>/<size>-<schedule>-s<seed>/
+(-<mitigation> appended unless none). With several mitigations, each is fitted on its own into
+<fit_dir>/<mitigation>/ and <fit_dir>/mitigations.md compares each with none. Its
 stages are the same scripts a user runs by hand (train.py, probe.py), started as
 subprocesses with the settings below, so a cluster can run the listed commands in parallel
 (Slurm: `sbatch --array=0-N` with `python sweep.py CONFIG --cell=$SLURM_ARRAY_TASK_ID`)
@@ -59,6 +61,7 @@ vocab = 8192  # compact vocabulary size (0 = full cl100k)
 sizes = "micro-25k,micro-100k,micro-400k"  # model.LADDER names
 schedules = "continual,stationary"
 seeds = "0"  # training seeds: independent runs per size and schedule
+mitigations = "none"  # comma-separated names of MITIGATIONS: each is fitted on its own and compared with none
 train_args = ""  # extra train.py settings, e.g. "--block_size=64 --max_tokens=300000"
 probe_args = ""  # extra probe.py settings, e.g. "--probe_steps=60 --seeds=0,1"
 fit_args = ""  # extra fit.py arguments, e.g. "--bootstrap 500"
@@ -69,23 +72,28 @@ stage = "all"  # all | cells | fit
 # -----------------------------------------------------------------------------
 
 HERE = Path(__file__).resolve().parent
+# the mitigation axis: name -> train.py settings (mitigations.py; one setting each, at a strength
+# within the range its paper used; a study that wants others adds them to train_args of its own name)
+MITIGATIONS = {"none": "", "snp": "--snp_every=1000 --snp_shrink=0.8 --snp_noise=0.01", "l2init": "--l2_init=1e-3",
+               "redo": "--redo_every=1000 --redo_tau=0.1", "cbp": "--cbp_rate=1e-4 --cbp_maturity=100",
+               "emb_reset": "--emb_reset_every=5000", "opt_reset": "--reset_optimizer_at_task=True"}
 
 
 def cells():
-    return [(size, sch, int(sd)) for size in sizes.split(",") for sch in schedules.split(",")
-            for sd in seeds.split(",")]
+    return [(size, sch, int(sd), mit) for mit in mitigations.split(",") for size in sizes.split(",")
+            for sch in schedules.split(",") for sd in seeds.split(",")]
 
 
-def run_dir(size, sch, sd):
-    return Path("out") / name / f"{size}-{sch}-s{sd}"
+def run_dir(size, sch, sd, mit="none"):
+    return Path("out") / name / (f"{size}-{sch}-s{sd}" + ("" if mit == "none" else f"-{mit}"))
 
 
-def cell_commands(size, sch, sd):
+def cell_commands(size, sch, sd, mit="none"):
     """The cell's run directory and its train.py and probe.py arguments."""
-    out = run_dir(size, sch, sd)
+    out = run_dir(size, sch, sd, mit)
     train = (f"--data_dir={data_dir} --corpus={corpus} --out_dir={out} --model={size} --schedule={sch} "
-             f"--seed={sd} {train_args}").strip()
-    return out, train, f"--run_dir={out} {probe_args}".strip()
+             f"--seed={sd} {MITIGATIONS[mit]} {train_args}").split()
+    return out, " ".join(train), f"--run_dir={out} {probe_args}".strip()
 
 
 def command(script, args):
@@ -127,9 +135,9 @@ def train_done(out):
 
 
 def run_cell(i):
-    size, sch, sd = cells()[i]
-    out, train, probe = cell_commands(size, sch, sd)
-    print(f"--- cell {i}: {size} {sch} seed {sd}")
+    size, sch, sd, mit = cells()[i]
+    out, train, probe = cell_commands(size, sch, sd, mit)
+    print(f"--- cell {i}: {size} {sch} seed {sd}" + ("" if mit == "none" else f" {mit}"))
     if (out / "config.json").exists():
         diff = drift(json.loads((out / "config.json").read_text()), resolved("train", train),
                      NO_EFFECT + ("device", "compile"))
@@ -178,6 +186,10 @@ def main(argv):
     unknown = [s for s in sizes.split(",") if s not in LADDER]
     if unknown:
         raise SystemExit(f"sweep.py: unknown model size {', '.join(unknown)}; choose from {', '.join(LADDER)}")
+    unknown = [m for m in mitigations.split(",") if m not in MITIGATIONS]
+    if unknown or "none" not in mitigations.split(","):
+        raise SystemExit(f"sweep.py: mitigations must name none and any of {', '.join(MITIGATIONS)}"
+                         + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
     todo = cells()
     if list_cells:
         for i, c in enumerate(todo):
@@ -203,7 +215,12 @@ def main(argv):
             raise SystemExit(f"sweep.py: cells not finished: {', '.join(missing)}; fix: run them first")
         out = Path(fit_dir or Path("out") / name / "fit")
         t_fit = time.time()
-        sh(command("fit.py", f"{' '.join(map(str, runs))} --out {out} {fit_args}"))
+        arms = mitigations.split(",")
+        for mit in arms:  # one fit per mitigation (fit.py refuses to mix them), then the comparison
+            these = [run_dir(*c) for c in todo if c[3] == mit]
+            sh(command("fit.py", f"{' '.join(map(str, these))} --out {out if len(arms) == 1 else out / mit} {fit_args}"))
+        if len(arms) > 1:
+            sh(command("report.py", f"--compare {' '.join(str(out / m) for m in arms)} --out {out}"))
         stages = {"fit": time.time() - t_fit}
         for r in runs:
             for k, v in json.loads(r.parent.joinpath(f"{r.name}.time.json").read_text()).items():

@@ -311,3 +311,39 @@ def test_no_predictions_without_an_established_law(tmp_path):
     (g,) = run_main(dirs, tmp_path / "fit")["onset"]["groups"]
     assert g["verdict"] not in ("sublinear", "superlinear") and g["predictions"] == []
     assert "not established" in (tmp_path / "fit" / "report.md").read_text()
+
+
+def test_mitigations_are_fitted_apart_and_compared_with_none(tmp_path, capsys):
+    """Two arms of one study: onsets 50 N^0.6 without a mitigation, 100 N^0.9 with one. Mixed,
+    fit.py refuses them; fitted apart, report.py's comparison gives the change in alpha with an
+    interval that excludes 0, and the onset ratio at every size."""
+    import report
+
+    rng = np.random.default_rng(3)
+    arms = {}
+    for mit, a, alpha in (("none", 50, 0.6), ("snp", 100, 0.9)):
+        root = tmp_path / mit
+        root.mkdir()
+        dirs = []
+        for N in SIZES:
+            for k in range(3):
+                onsets = list(a * N ** alpha * np.exp(rng.normal(0, 0.05, 3)))
+                d = write_run(root, f"{N:g}-{k}", N, onsets, records=probe_records(N, float(np.median(onsets)), rng))
+                cfg = json.loads((root / f"{N:g}-{k}" / "config.json").read_text())
+                (root / f"{N:g}-{k}" / "config.json").write_text(json.dumps(dict(cfg, mitigation=mit)))
+                dirs.append(d)
+        arms[mit] = dirs
+    with pytest.raises(SystemExit, match="runs mix mitigations"):
+        run_main(arms["none"] + arms["snp"], tmp_path / "mixed")
+    for mit, dirs in arms.items():
+        assert run_main(dirs, tmp_path / "fit" / mit)["mitigation"] == mit
+    rows = report.write_comparison(tmp_path / "fit", [tmp_path / "fit" / "none", tmp_path / "fit" / "snp"])
+    (row,) = rows
+    assert row["mitigation"] == "snp" and row["diff_ci"][0] < 0.3 < row["diff_ci"][1] and row["excludes_zero"]
+    for N, ratio in row["onset_ratio"].items():
+        assert abs(np.log(ratio / (2 * N ** 0.3))) < 0.15
+    assert row["loss_cost"] is not None and abs(row["loss_cost"]) < 0.1  # the same simulated training loss
+    md = (tmp_path / "fit" / "mitigations.md").read_text()
+    assert "| snp | continual / full |" in md and "(excludes 0)" in md
+    with pytest.raises(SystemExit, match="needs the fit of the runs without mitigation"):
+        report.write_comparison(tmp_path / "x", [tmp_path / "fit" / "snp"])

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 import sweep
 
 GRID = ["--name=t", "--data_dir=data", "--source_mb=0.1", "--vocab=512", "--sizes=micro-25k,micro-100k",
@@ -32,3 +34,16 @@ def test_sweep_runs_every_stage_once(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "train.py" not in out and "probe.py" not in out
     assert out.count("trained:") == 2 and out.count("probed:") == 2
+
+
+def test_mitigation_axis_names_cells_and_refuses_unknown(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    sweep.main([*GRID, "--mitigations=none,snp", "--list_cells=True"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 4 and "--out_dir=out/t/micro-25k-continual-s0 " in lines[0]
+    assert "--out_dir=out/t/micro-25k-continual-s0-snp" in lines[2] and "--snp_every=1000" in lines[2]
+    assert "--snp_every" not in lines[0]
+    with pytest.raises(SystemExit, match="unknown: snpp"):
+        sweep.main([*GRID, "--mitigations=none,snpp", "--list_cells=True"])
+    with pytest.raises(SystemExit, match="must name none"):
+        sweep.main([*GRID, "--mitigations=snp", "--list_cells=True"])
