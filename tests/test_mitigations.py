@@ -130,7 +130,10 @@ ALL_ON = ["--snp_every=7", "--l2_init=0.01", "--redo_every=5", "--redo_tau=0.3",
 def test_kill_and_resume_is_bit_identical_with_every_method_on(tmp_path, corpus_dir):
     args = [f"--data_dir={corpus_dir}", *TINY, "--task_tokens=4096", "--max_tokens=40000", "--save_every=9",
             "--n_ckpt=4", "--eval_batches=1", *ALL_ON]
-    train([*args, f"--out_dir={tmp_path / 'a'}"])
+    # both runs in fresh processes: the thread count (which earlier tests in this process may have
+    # changed) moves the last float digits, and this test is about resume, not threads
+    subprocess.run([sys.executable, str(ROOT / "train.py"), *args, f"--out_dir={tmp_path / 'a'}"], check=True,
+                   stdout=subprocess.DEVNULL)
     cfg = json.loads((tmp_path / "a" / "config.json").read_text())
     assert cfg["mitigation"] == "snp+l2init+redo+cbp+emb_reset"
     b = tmp_path / "b"
@@ -146,7 +149,8 @@ def test_kill_and_resume_is_bit_identical_with_every_method_on(tmp_path, corpus_
     assert proc.wait() == -signal.SIGKILL
     killed_at = torch.load(newest_state(b), weights_only=True)["step"]
     assert 0 < killed_at < 156, "the run was not interrupted in the middle"
-    train([*args, f"--out_dir={b}"])
+    subprocess.run([sys.executable, str(ROOT / "train.py"), *args, f"--out_dir={b}"], check=True,
+                   stdout=subprocess.DEVNULL)
     same_run(tmp_path / "a", b)
     state = torch.load(newest_state(b), weights_only=True)["mitigations"]
     assert state["replaced"] > 0  # ReDo and CBP did replace units in this run
