@@ -260,22 +260,33 @@ def relate(runs, n_boot=2000, seed=0):
     the within-run rank correlation with the probe metric (trained checkpoints both measured, at
     least 4), with a 95% bootstrap interval over runs (the independent unit); and, over runs with
     an onset, in how many the diagnostic was higher at the last checkpoint before the onset than
-    at the best checkpoint (it rose before the onset)."""
+    at the best checkpoint (it rose before the onset). Over whole runs the correlation mostly
+    follows training progress (both move while the probe improves); rho_after_best uses only
+    the checkpoints from the best one on, where a loss of plasticity would show."""
     import numpy as np
+
+    def rho_of(pairs):
+        return spearman([p[0] for p in pairs], [p[1] for p in pairs]) if len(pairs) >= 4 else None
+
+    def mean_ci(v, rng):
+        if not v:
+            return None, None
+        boot = np.asarray(v)[rng.integers(0, len(v), (n_boot, len(v)))].mean(1)
+        return float(np.mean(v)), [float(x) for x in np.percentile(boot, [2.5, 97.5])]
 
     out = {}
     for name in SUMMARY:
-        rhos, rose, with_onset = [], 0, 0
+        rhos, after, rose, with_onset = [], [], 0, 0
         for r in runs:
             d = r.get("diagnostics")
             if not d:
                 continue
             at = {t: v for t, v in zip(d["tokens"], d[name]) if v is not None and t > 0}
             pairs = [(at[t], m) for t, m in zip(r["tokens"], r["curve"]) if t in at]
-            if len(pairs) >= 4:
-                rho = spearman([p[0] for p in pairs], [p[1] for p in pairs])
+            for v, rho in ((rhos, rho_of(pairs)), (after, rho_of([(a, m) for (a, m), t in zip(
+                    pairs, [t for t in r["tokens"] if t in at]) if t >= r["best_tokens"]]))):
                 if rho is not None:
-                    rhos.append(rho)
+                    v.append(rho)
             onset = r.get("onset_tokens")
             before = [t for t in at if r["best_tokens"] < t <= (onset or 0)]
             if onset is not None and r["best_tokens"] in at and before:
@@ -284,7 +295,9 @@ def relate(runs, n_boot=2000, seed=0):
         if not rhos:
             continue
         rng = np.random.default_rng(seed)
-        boot = np.asarray(rhos)[rng.integers(0, len(rhos), (n_boot, len(rhos)))].mean(1)
-        out[name] = dict(rho=float(np.mean(rhos)), rho_ci=[float(v) for v in np.percentile(boot, [2.5, 97.5])],
-                         runs=len(rhos), rose_before_onset=rose if with_onset else None, runs_with_onset=with_onset)
+        rho, rho_ci = mean_ci(rhos, rng)
+        rho_after, rho_after_ci = mean_ci(after, rng)
+        out[name] = dict(rho=rho, rho_ci=rho_ci, runs=len(rhos), rho_after_best=rho_after,
+                         rho_after_best_ci=rho_after_ci, runs_after_best=len(after),
+                         rose_before_onset=rose if with_onset else None, runs_with_onset=with_onset)
     return out

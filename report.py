@@ -265,11 +265,16 @@ def write_report(s):
     else:
         lines += ["Per run, the rank correlation (Spearman) between each diagnostic and the probe metric over the "
                   "trained checkpoints (positive: higher with a worse probe); its mean over runs with a 95% "
-                  "bootstrap interval over runs; and, in runs with an onset, how often the diagnostic was higher "
-                  "at the last checkpoint before the onset than at the best checkpoint.\n",
-                  "| diagnostic | mean rank correlation [95%] | runs | rose before the onset |", "|---|---|---|---|"]
+                  "bootstrap interval over runs; the same over the checkpoints from each run's best one on (where "
+                  "a loss of plasticity would show; over whole runs the correlation mostly follows training "
+                  "progress); and, in runs with an onset and a checkpoint between the best one and the onset, how "
+                  "often the diagnostic was higher at the last checkpoint before the onset than at the best.\n",
+                  "| diagnostic | rank correlation, whole runs [95%] | runs | from the best checkpoint on [95%] | "
+                  "runs | rose before the onset |", "|---|---|---|---|---|---|"]
         lines += [f"| {k} | {v['rho']:+.2f} {fmt_ci(v['rho_ci'])} | {v['runs']} | "
-                  + (f"{v['rose_before_onset']} of {v['runs_with_onset']}" if v["runs_with_onset"] else "no onset")
+                  + ("–" if v["rho_after_best"] is None else f"{v['rho_after_best']:+.2f} {fmt_ci(v['rho_after_best_ci'])}")
+                  + f" | {v['runs_after_best']} | "
+                  + (f"{v['rose_before_onset']} of {v['runs_with_onset']}" if v["runs_with_onset"] else "–")
                   + " |" for k, v in d.items()]
     if s["warnings"]:
         lines += ["\n## Warnings\n"] + [f"- {w}" for w in s["warnings"]]

@@ -157,6 +157,7 @@ def test_relate_finds_what_goes_with_the_probe_metric():
     assert out["dormant"]["rho"] == pytest.approx(-1.0) and out["weight_norm"]["runs"] == 5
     assert out["weight_norm"]["rose_before_onset"] == 4 and out["weight_norm"]["runs_with_onset"] == 4
     assert out["dormant"]["rose_before_onset"] == 0
+    assert out["weight_norm"]["rho_after_best"] == pytest.approx(1.0) and out["weight_norm"]["runs_after_best"] == 5
     assert "mlp_rank" not in out  # never measured in these runs: left out, not reported as zero
     assert D.spearman([1, 2, 3, 4], [1, 3, 2, 4]) == pytest.approx(0.8)
 
@@ -178,4 +179,4 @@ def test_fit_reports_diagnostics_against_the_probe_metric(tmp_path):
     summary = fit.main([*dirs, "--out", str(tmp_path / "fit"), "--bootstrap", "20"])
     assert summary["diagnostics"]["weight_norm"]["rho"] == pytest.approx(1.0)
     report = (tmp_path / "fit" / "report.md").read_text()
-    assert "| weight_norm | +1.00 [1, 1] | 2 | 2 of 2 |" in report
+    assert "| weight_norm | +1.00 [1, 1] | 2 | +1.00 [1, 1] | 2 | 2 of 2 |" in report
