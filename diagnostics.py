@@ -90,14 +90,9 @@ def activations(model, batches, ctx=None, attention=True):
         lambda mod, inp, out: got["final"].append(out.float().reshape(-1, out.shape[-1]))))
     was_training = model.training
     model.eval()
-    tr = model.transformer
     try:
-        x = torch.cat([x for x, _ in batches])  # one pass, up to the final LayerNorm (no logits needed)
-        with ctx or nullcontext():
-            h = tr.wte(x) + tr.wpe(torch.arange(x.shape[1], device=x.device))
-            for block in tr.h:
-                h = block(h)
-            tr.ln_f(h)
+        with ctx or nullcontext():  # one pass, up to the final LayerNorm (no logits needed)
+            model.hidden(torch.cat([x for x, _ in batches]))
     finally:
         for h in handles:
             h.remove()

@@ -3,10 +3,8 @@ the optimizer state it resets; and exact resume and data parallelism with all of
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
@@ -15,7 +13,7 @@ import mitigations
 from diagnostics import activations
 from model import GPT, GPTConfig
 from train import main as train
-from test_train import ROOT, TINY, newest_state, same_run, weights
+from test_train import ROOT, TINY, kill_after, newest_state, same_run, weights
 
 
 def setup(**on):
@@ -137,17 +135,7 @@ def test_kill_and_resume_is_bit_identical_with_every_method_on(tmp_path, corpus_
     cfg = json.loads((tmp_path / "a" / "config.json").read_text())
     assert cfg["mitigation"] == "snp+l2init+redo+cbp+emb_reset"
     b = tmp_path / "b"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), *args, f"--out_dir={b}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        log = b / "log.jsonl"
-        if log.exists() and len(log.read_text().splitlines()) >= 60:
-            break
-        time.sleep(0.01)
-    os.kill(proc.pid, signal.SIGKILL)
-    assert proc.wait() == -signal.SIGKILL
-    killed_at = torch.load(newest_state(b), weights_only=True)["step"]
+    killed_at = kill_after(args, b, 60)
     assert 0 < killed_at < 156, "the run was not interrupted in the middle"
     subprocess.run([sys.executable, str(ROOT / "train.py"), *args, f"--out_dir={b}"], check=True,
                    stdout=subprocess.DEVNULL)

@@ -96,22 +96,28 @@ def test_stationary_mixes_languages(tmp_path, corpus_dir):
             assert loss < first["val_loss"][lang] - 0.5, lang
 
 
+def kill_after(args, out, lines):
+    """Start train.py in a process, SIGKILL it once its log has `lines` lines; the step of the
+    newest state it left."""
+    proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), *args, f"--out_dir={out}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        log = out / "log.jsonl"
+        if log.exists() and len(log.read_text().splitlines()) >= lines:
+            break
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    return torch.load(newest_state(out), weights_only=True)["step"]
+
+
 def test_sigkill_and_resume_is_bit_identical(tmp_path, corpus_dir):
     args = [f"--data_dir={corpus_dir}", *TINY, "--task_tokens=4096", "--max_tokens=60000", "--save_every=9",
             "--n_ckpt=5", "--eval_batches=1", "--dropout=0.1", "--reset_optimizer_at_task=True"]
     train([*args, f"--out_dir={tmp_path / 'a'}"])
     b = tmp_path / "b"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), *args, f"--out_dir={b}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        log = b / "log.jsonl"
-        if log.exists() and len(log.read_text().splitlines()) >= 60:
-            break
-        time.sleep(0.01)
-    os.kill(proc.pid, signal.SIGKILL)
-    assert proc.wait() == -signal.SIGKILL
-    killed_at = torch.load(newest_state(b), weights_only=True)["step"]
+    killed_at = kill_after(args, b, 60)
     assert 0 < killed_at < 234, "the run was not interrupted in the middle"
     train([*args, f"--out_dir={b}"])
     same_run(tmp_path / "a", b)
