@@ -56,9 +56,9 @@ from pathlib import Path
 
 import torch
 
+import mitigations
 from configurator import configure
 from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids, write_json
-import mitigations
 from diagnostics import diagnose
 from model import (GPT, LADDER, CheckpointError, checkpoint_dict, disk_error, estimate_loss, preset, read_file,
                    save_file, tune_malloc)
@@ -373,6 +373,7 @@ def main(argv):
             if master:
                 log.write(json.dumps(dict(step=s, tokens=(s + 1) * tokens_per_step, task=task_s, lang=mix,
                                           loss=round(loss_v, 5), lr=lr_s, grad_norm=round(norm_v, 4))) + "\n")
+            if master and diagnostics:
                 interval_norms.append(round(norm_v, 4))  # as logged, so a resumed run measures the same
         pending.clear()
         return values[-1][0] if values else None
