@@ -2,7 +2,6 @@
 the optimizer state it resets; and exact resume and data parallelism with all of them on."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -12,8 +11,7 @@ import torch
 import mitigations
 from diagnostics import activations
 from model import GPT, GPTConfig
-from train import main as train
-from test_train import ROOT, TINY, kill_after, newest_state, same_run, weights
+from test_train import ROOT, TINY, ddp_and_one, kill_after, newest_state, same_run
 
 
 def setup(**on):
@@ -146,11 +144,5 @@ def test_kill_and_resume_is_bit_identical_with_every_method_on(tmp_path, corpus_
 
 def test_data_parallel_with_every_method_on_matches_one_process(tmp_path, corpus_dir):
     common = [f"--data_dir={corpus_dir}", *TINY, "--max_tokens=10240", "--n_ckpt=1", "--eval_batches=1", *ALL_ON]
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    p = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                        str(ROOT / "train.py"), *common, "--batch_size=4", f"--out_dir={tmp_path / 'ddp'}"],
-                       capture_output=True, text=True, env=env)
-    assert p.returncode == 0, p.stdout + p.stderr
-    train([*common, "--batch_size=8", f"--out_dir={tmp_path / 'one'}"])
-    wa, wb = weights(newest_state(tmp_path / "ddp")), weights(newest_state(tmp_path / "one"))
+    wa, wb = ddp_and_one(tmp_path, common)
     assert max((wa[k] - wb[k]).abs().max().item() for k in wa) < 1e-3

@@ -149,15 +149,21 @@ def test_nan_loss_stops_and_keeps_last_good_state(tmp_path, corpus_dir):
     assert all(torch.isfinite(t).all() for t in state["model"].values())
 
 
-def test_ddp_two_processes_match_one(tmp_path, corpus_dir):
-    common = [f"--data_dir={corpus_dir}", *TINY, "--max_tokens=10240", "--n_ckpt=1", "--eval_batches=1"]
+def ddp_and_one(tmp_path, common):
+    """The same run as two gloo processes of batch 4 (tmp_path/ddp) and as one of batch 8
+    (tmp_path/one); the newest state's weights of each."""
     env = dict(os.environ, OMP_NUM_THREADS="1")
     p = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
                         str(ROOT / "train.py"), *common, "--batch_size=4", f"--out_dir={tmp_path / 'ddp'}"],
                        capture_output=True, text=True, env=env)
     assert p.returncode == 0, p.stdout + p.stderr
     train([*common, "--batch_size=8", f"--out_dir={tmp_path / 'one'}"])
+    return weights(newest_state(tmp_path / "ddp")), weights(newest_state(tmp_path / "one"))
+
+
+def test_ddp_two_processes_match_one(tmp_path, corpus_dir):
+    common = [f"--data_dir={corpus_dir}", *TINY, "--max_tokens=10240", "--n_ckpt=1", "--eval_batches=1"]
+    wa, wb = ddp_and_one(tmp_path, common)
     cfg = json.loads((tmp_path / "ddp" / "config.json").read_text())
     assert cfg["world_size"] == 2 and cfg["tokens_per_step"] == 8 * 32
-    wa, wb = weights(newest_state(tmp_path / "ddp")), weights(newest_state(tmp_path / "one"))
     assert max((wa[k] - wb[k]).abs().max().item() for k in wa) < 1e-3
