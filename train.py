@@ -72,7 +72,7 @@ probe_lang = "vi"  # never trained on; evaluated at checkpoints when the corpus 
 schedule = "continual"  # continual | stationary
 task_tokens = 200_000  # continual: tokens per task (one language each)
 model = "micro-100k"  # a size of model.LADDER
-n_layer = 0  # > 0 overrides the preset's shape
+n_layer = 0  # each of these three, when > 0, overrides the preset's value
 n_head = 0
 n_embd = 0
 block_size = 128
@@ -263,12 +263,15 @@ def main(argv):
 
     # --- model and optimizer
     torch.manual_seed(seed)
-    shape = dict(n_layer=n_layer, n_head=n_head, n_embd=n_embd) if n_layer > 0 else {}
+    shape = {k: v for k, v in (("n_layer", n_layer), ("n_head", n_head), ("n_embd", n_embd)) if v > 0}
     padded_vocab = (vocab.size + 63) // 64 * 64  # a multiple of 64 is faster; extra rows are never targets
     cfg = preset(model, block_size=block_size, vocab_size=padded_vocab, dropout=dropout, bias=bias,
                  tie_weights=tie_weights)
     for k, v in shape.items():
         setattr(cfg, k, v)
+    if cfg.n_embd % cfg.n_head:
+        raise SystemExit(f"train.py: n_embd {cfg.n_embd} is not a multiple of n_head {cfg.n_head}; "
+                         "fix: choose --n_embd and --n_head so that it is")
     raw_model = GPT(cfg).to(dev)
     optimizer = raw_model.optimizer(lr, weight_decay, (beta1, beta2), device_type)
     mit = mitigations.Mitigations(raw_model, optimizer, {k: config[k] for k in mitigations.SETTINGS}, seed)

@@ -10,6 +10,7 @@ import torch
 
 from configurator import configure
 from conftest import ROOT
+from test_model import closed_form
 
 TINY = ["--model=micro-25k", "--block_size=32", "--batch_size=8", "--warmup_tokens=1024", "--lr=3e-3"]
 
@@ -167,3 +168,14 @@ def test_ddp_two_processes_match_one(tmp_path, corpus_dir):
     cfg = json.loads((tmp_path / "ddp" / "config.json").read_text())
     assert cfg["world_size"] == 2 and cfg["tokens_per_step"] == 8 * 32
     assert max((wa[k] - wb[k]).abs().max().item() for k in wa) < 1e-3
+
+
+def test_each_shape_setting_overrides_the_preset_alone(tmp_path, corpus_dir):
+    args = [f"--data_dir={corpus_dir}", *TINY, "--max_tokens=2048", "--n_ckpt=1", "--eval_batches=1"]
+    train([*args, "--model=micro-1k", "--n_embd=12", f"--out_dir={tmp_path / 'w12'}"])
+    cfg = json.loads((tmp_path / "w12" / "config.json").read_text())
+    assert (cfg["model_args"]["n_layer"], cfg["model_args"]["n_head"], cfg["model_args"]["n_embd"]) == (1, 1, 12)
+    assert cfg["n_nonembed"] == closed_form(1, 12)
+    p = train([*args, "--model=micro-3k", "--n_embd=13", f"--out_dir={tmp_path / 'bad'}"], check=False)
+    assert p.returncode != 0 and p.stderr.strip() == ("train.py: n_embd 13 is not a multiple of n_head 2; "
+                                                      "fix: choose --n_embd and --n_head so that it is")
