@@ -29,6 +29,7 @@ one without. The cost is a few forward passes per checkpoint; train.py reports i
 import math
 from contextlib import nullcontext
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -48,6 +49,11 @@ def effective_rank(h):
     p = s / s.sum().clamp_min(1e-30)
     p = p[p > 0]
     return float(torch.exp(-(p * p.log()).sum()))
+
+
+def redo_score(mean_abs):
+    """ReDo's score of each unit from its mean |activation|: s_i = E|h_i| / mean_j E|h_j|."""
+    return mean_abs / mean_abs.mean().clamp_min(1e-30)
 
 
 def attention_stats(q, k):
@@ -108,8 +114,7 @@ def activation_diagnostics(model, batches, ctx=None, tau=TAU, active_eps=ACTIVE_
     mlp, qk, final = activations(model, batches, ctx)
     out = dict(dormant=[], inactive=[], mlp_rank=[], attn_entropy=[], attn_collapsed=[], attn_uniform=[])
     for h in mlp:
-        score = h.abs().mean(0)
-        score = score / score.mean().clamp_min(1e-30)
+        score = redo_score(h.abs().mean(0))
         out["dormant"].append(round(float((score <= tau).float().mean()), 4))
         out["inactive"].append(round(float((h.amax(0) <= active_eps).float().mean()), 4))
         if ranks:
@@ -258,8 +263,6 @@ def relate(runs, n_boot=2000, seed=0):
     at the best checkpoint (it rose before the onset). Over whole runs the correlation mostly
     follows training progress (both move while the probe improves); rho_after_best uses only
     the checkpoints from the best one on, where a loss of plasticity would show."""
-    import numpy as np
-
     def rho_of(pairs):
         return spearman([p[0] for p in pairs], [p[1] for p in pairs]) if len(pairs) >= 4 else None
 

@@ -28,11 +28,10 @@ statistics are averaged over the processes, so every process replaces the same u
 
 import torch
 
-from diagnostics import activations
+from diagnostics import activations, redo_score
 
 SETTINGS = dict(snp_every=0, snp_shrink=0.8, snp_noise=0.01, l2_init=0.0, redo_every=0, redo_tau=0.1,
                 cbp_rate=0.0, cbp_decay=0.99, cbp_maturity=100, emb_reset_every=0)
-KIND = {1: "snp", 2: "redo", 3: "cbp", 4: "emb_reset"}  # salt of each method's generator
 
 
 def names(s):
@@ -85,6 +84,7 @@ class Mitigations:
         return hook
 
     def _generator(self, step, kind):
+        """The generator of one method (kind 1 snp, 2 redo, 3 cbp, 4 emb_reset) at one step."""
         return torch.Generator().manual_seed(self.seed * 1_000_003 + step * 16 + kind)
 
     # --- hooks for train.py
@@ -136,8 +136,7 @@ class Mitigations:
         mlp, _, _ = activations(self.model, [(x, None)], attention=False)
         g = self._generator(step, 2)
         for i, h in enumerate(mlp):
-            score = _all_mean(h.abs().mean(0))
-            score = score / score.mean().clamp_min(1e-30)
+            score = redo_score(_all_mean(h.abs().mean(0)))
             units = torch.nonzero(score <= self.s["redo_tau"]).flatten()
             if len(units):
                 self._reinit_units(i, units, g)
