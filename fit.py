@@ -9,8 +9,8 @@ The laws of the study, fitted from run directories that probe.py has measured.
    varies between them (training seed, probe noise, the estimator's error), so the interval
    comes from that scatter: a t interval with n - 2 degrees of freedom around the slope, with
    the larger of the classical and the HC3 heteroscedasticity-consistent standard error
-   (Long and Ervin 2000), because the onset's noise differs between sizes. Point estimate and interval are one statistic. A
-   bootstrap with 3 runs per size undercovered (89% for a nominal 95%, and it excluded the
+   (Long and Ervin 2000), because the onset's noise differs between sizes. Point estimate and
+   interval are one statistic. A bootstrap with 3 runs per size undercovered (89% for a nominal 95%, and it excluded the
    truth when noise differed between sizes); this interval covers at >= 92% in
    tests/test_fit.py's simulated studies (5 sizes x 3 runs, onsets carrying the estimator's
    measured error). The same covariance gives intervals for log a, onsets predicted at large
@@ -22,17 +22,13 @@ The laws of the study, fitted from run directories that probe.py has measured.
    resolved onset. Leave-one-size-out refits with >= 3 sizes.
    Censored runs (no onset seen by their last checkpoint) are not fitted; they are listed,
    drawn as lower bounds and checked against the line (consistent if the predicted onset is
-   at or beyond the run's last checkpoint).
+   at or beyond the run's last checkpoint). So is an onset that is not established: its
+   interval is open above (2.5% or more of onset.py's bootstrap curves never rise), so the
+   run does not show that the curve turns; its estimate is reported beside it.
 
-2. Forgetting law (Kalajdzievski 2024). From every best-lr probe record of a trained
-   checkpoint: forgetting F at fine-tuning step S = mean over training languages of the rise
-   of their validation loss since step 0; P = trainable parameters. Fit
-       F = A * (P^a * S)^b + E        (A = exp(log A) > 0, b = exp(log b) > 0)
-   with a Huber loss by Levenberg-Marquardt from a grid of (a, b) starts; with one distinct P
-   the law is F = A * S^b + E. Uncertainty: a bootstrap over the independent units, runs
-   within sizes (every size stays present), then probe seeds within each run. Also the
-   linear relation of final forgetting to final learning (zero-shot minus final probe loss).
-   Records of the step-0 checkpoint are left out (an untrained model has nothing to forget).
+2. Forgetting law (Kalajdzievski 2024): F = A * (P^a * S)^b + E, fitted in forgetting.py from
+   the runs' probe records (its docstring says how); the line fits and intervals both laws
+   use are in regression.py.
 
 Usage:
     python fit.py out/run_a out/run_b ... --out out/fit
@@ -52,11 +48,11 @@ from dataclasses import dataclass
 import numpy as np
 
 import diagnostics
-from onset import t_quantile
+from forgetting import fit_forgetting_law
+from regression import censored_line, fit_power_law, line_variance, t_interval
 
 CONFIG_KEYS = ("schedule", "corpus", "vocab_hash", "seed", "n_nonembed", "model")
 PREDICT_N = (1e9, 7e9, 70e9)
-MIN_BOOT = 10  # with fewer valid bootstrap replicates no interval is reported
 
 
 def fail(message):
@@ -72,11 +68,19 @@ def warn(message, warnings):
 
 @dataclass
 class Onset:
-    tokens: float | None      # None when censored
+    tokens: float | None      # None when censored or not established (what the law is fitted on)
     last_tokens: float
     interval: list | None
     resolved: bool = True     # False: best at the first checkpoint, onset before the second
     tasks: float | None = None  # continual runs: the onset in tasks
+    estimate: float | None = None  # onset.py's point estimate, also when it is not established
+    open_above: bool = False  # an estimate whose interval is open above: fitted as censored
+
+    @property
+    def bound(self):
+        """What a censored onset is known to exceed: the last checkpoint, or for an estimate that
+        is not established the lower end of its interval."""
+        return self.interval[0] if self.open_above else self.last_tokens
 
 
 @dataclass
@@ -107,14 +111,16 @@ def _read_json(path):
 
 def _parse_onset(entry, where):
     censored = bool(entry.get("censored")) or entry.get("onset_tokens") is None
-    tokens = None if censored else float(entry["onset_tokens"])
-    if tokens is not None and tokens <= 0:
-        fail(f"{where} has a non-positive onset ({tokens}); an onset is a token count > 0, check "
+    estimate = None if censored else float(entry["onset_tokens"])
+    if estimate is not None and estimate <= 0:
+        fail(f"{where} has a non-positive onset ({estimate}); an onset is a token count > 0, check "
              "probe.py's output for this run and rerun it")
+    interval = entry.get("interval")
+    open_above = estimate is not None and interval is not None and interval[1] is None
     if "last_tokens" not in entry:
         fail(f"{where} lacks last_tokens; rerun probe.py for this run")
-    return Onset(tokens, float(entry["last_tokens"]), entry.get("interval"), bool(entry.get("resolved", True)),
-                 entry.get("onset_tasks"))
+    return Onset(None if open_above else estimate, float(entry["last_tokens"]), interval,
+                 bool(entry.get("resolved", True)), entry.get("onset_tasks"), estimate, open_above)
 
 
 def _read_probe(path):
@@ -178,192 +184,39 @@ def load_runs(dirs, warnings=None):
     return runs
 
 
-# ----------------------------------------------------------------------------- robust fits
-
-def huber_loss(r, delta, w):
-    a = np.abs(r)
-    with np.errstate(invalid="ignore"):  # delta = inf makes the unused branch inf - inf
-        return (w * np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))).sum(-1)
-
-
-def _irls_weights(r, delta, w):
-    # psi(r) / r for the Huber loss; 1 inside delta, so delta = inf gives least squares
-    return w * np.minimum(1.0, delta / np.maximum(np.abs(r), 1e-300))
-
-
-def huber_line(x, y, w, delta, start, iters=500, tol=1e-12):
-    """Huber regression y ~ c + m x by IRLS, batched over the leading axes of y, w and start.
-
-    x: (n,); y, w: (..., n) (w = 0 drops a point); start: (..., 2) as (c, m).
-    Returns (params (..., 2), loss (...)); NaN where the weighted x has < 2 distinct values.
-    """
-    batch = np.broadcast_shapes(np.shape(start)[:-1], np.shape(y)[:-1])
-    params = np.array(np.broadcast_to(start, batch + (2,)), float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for _ in range(iters):
-            omega = _irls_weights(y - params[..., :1] - params[..., 1:] * x, delta, w)
-            s0, s1, s2 = omega.sum(-1), (omega * x).sum(-1), (omega * x * x).sum(-1)
-            t0, t1 = (omega * y).sum(-1), (omega * x * y).sum(-1)
-            det = s0 * s2 - s1 * s1
-            slope = np.where(det > 1e-9 * s0 * s2, (s0 * t1 - s1 * t0) / det, np.nan)
-            new = np.stack([(t0 - slope * s1) / s0, slope], -1)
-            change = np.abs(new - params)
-            params = new
-            if np.max(change, where=np.isfinite(change), initial=0.0) < tol:
-                break
-        loss = huber_loss(y - params[..., :1] - params[..., 1:] * x, delta, w)
-    return params, loss
-
-
-def ols_line(x, y):
-    """Least squares y ~ c + m x; returns (c, m), the classical and the HC3 covariance of (c, m)
-    (None when n < 3 or a point has leverage 1: no residual to learn from), and n - 2."""
-    X = np.stack([np.ones_like(x), x], 1)
-    XtXi = np.linalg.inv(X.T @ X)
-    beta = XtXi @ X.T @ y
-    r = y - X @ beta
-    lev = np.einsum("ij,jk,ik->i", X, XtXi, X)
-    covs = None
-    if x.size >= 3 and lev.max() < 1 - 1e-9:
-        covs = [r @ r / (x.size - 2) * XtXi, XtXi @ (X.T @ (X * (r / (1 - lev))[:, None] ** 2)) @ XtXi]
-    return beta, covs, x.size - 2
-
-
-def line_variance(covs, v):
-    """Variance of v . (log a, alpha): the larger of the classical and the HC3 estimate. HC3 alone
-    is noisy with 15 runs (it can be half the classical one on homoscedastic data); the classical
-    one misses noise that differs between sizes. The larger one covers in both cases (test_fit)."""
-    return None if covs is None else max(float(v @ c @ v) for c in covs)
-
-
-def fit_power_law(logN, logy, delta=0.1, starts=5):
-    """Fit log y = log a + alpha log N by least squares (with the classical and HC3 covariances
-    and the degrees of freedom), and by a Huber loss from a grid of starts x starts as a check."""
-    x, y = np.asarray(logN, float), np.asarray(logy, float)
-    if np.unique(x).size < 2:
-        raise ValueError("a power law needs points at 2 distinct sizes or more")
-    (log_a, alpha), covs, df = ols_line(x, y)
-    alpha0, offset = np.meshgrid(np.linspace(0.0, 2.0, starts), np.linspace(-3.0, 3.0, starts))
-    grid = np.stack([np.median(y) - alpha0 * np.median(x) + offset, alpha0], -1).reshape(-1, 2)
-    params, loss = huber_line(x, y, np.ones_like(y), delta, grid)
-    best = int(np.nanargmin(loss))
-    return {"log_a": float(log_a), "alpha": float(alpha), "covs": covs, "df": df,
-            "log_a_huber": float(params[best, 0]), "alpha_huber": float(params[best, 1]),
-            "start_spread": float(np.nanmax(np.abs(params[:, 1] - params[best, 1])))}
-
-
-def t_interval(estimate, variance, df):
-    """95% t interval, or None without a variance or degrees of freedom."""
-    if variance is None or df < 1 or not np.isfinite(variance):
-        return None
-    half = t_quantile(0.975, df) * float(np.sqrt(max(variance, 0.0)))
-    return [float(estimate - half), float(estimate + half)]
-
-
-def forgetting_law(params, P, S):
-    """F = A * (P^a * S)^b + E, evaluated in logs."""
-    with np.errstate(divide="ignore"):  # A = 0 (a degenerate fit) gives the constant E
-        z = np.log(params["A"]) + params["b"] * (params["a"] * np.log(P) + np.log(S))
-    return np.exp(z) + params["E"]
-
-
-def _lm_huber(theta, free, resid_jac, w, delta, iters=300):
-    """Levenberg-Marquardt on the Huber loss: IRLS-weighted Gauss-Newton steps, damped until the loss falls."""
-    r, J = resid_jac(theta)
-    loss, lam = huber_loss(r, delta, w), 1e-3
-    for _ in range(iters):
-        omega = _irls_weights(r, delta, w)
-        Jf = J[:, free]
-        H, g = Jf.T @ (omega[:, None] * Jf), Jf.T @ (omega * r)
-        while lam < 1e12:
-            trial = theta.copy()
-            trial[free] -= np.linalg.solve(H + lam * np.diag(np.diag(H) + 1e-12), g)
-            with np.errstate(over="ignore", invalid="ignore"):  # a wild trial may overflow
-                r_t, J_t = resid_jac(trial)
-                loss_t = huber_loss(r_t, delta, w)
-            if loss_t < loss:  # False for nan, so such a trial is rejected
-                break
-            lam *= 4
-        else:
-            break  # no damping makes progress: at a minimum
-        done = loss - loss_t <= 1e-12 * loss
-        theta, r, J, loss, lam = trial, r_t, J_t, loss_t, max(lam / 3, 1e-12)
-        if done:
-            break
-    return theta, loss
-
-
-def fit_forgetting(P, S, F, delta=0.02, starts=5, weights=None, start=None):
-    """Fit F = A (P^a S)^b + E (or A S^b + E with one distinct P) with a Huber loss.
-
-    Starts from a grid of (a, b), with A and E by least squares for each; `start` (a previous
-    result) replaces the grid, as in the bootstrap. Returns dict A, a, b, E, loss, form.
-    """
-    P, S, F = (np.asarray(v, float) for v in (P, S, F))
-    w = np.ones_like(F) if weights is None else np.asarray(weights, float)
-    # Logs are centred so that log A is not tied to b through the large mean of log(P^a S).
-    mlp, mls = np.log(P).mean(), np.log(S).mean()
-    lp, ls = np.log(P) - mlp, np.log(S) - mls
-    fit_a = np.unique(P).size > 1
-    free = np.array([True, fit_a, True, True])
-
-    def resid_jac(theta):  # theta = (centred log A, a, log b, E)
-        b = np.exp(theta[2])
-        u = theta[1] * lp + ls
-        g = np.exp(np.clip(theta[0] + b * u, -700, 700))
-        return g + theta[3] - F, np.stack([g, g * b * lp, g * b * u, np.ones_like(g)], 1)
-
-    if start is not None:
-        a0 = start["a"] if fit_a else 0.0
-        logA_c = np.log(start["A"]) + start["b"] * (a0 * mlp + mls)
-        thetas = [np.array([logA_c, a0, np.log(start["b"]), start["E"]])]
-    else:
-        thetas = []
-        for a0 in (np.linspace(-1.0, 1.0, starts) if fit_a else [0.0]):
-            for b0 in np.geomspace(0.05, 2.0, starts):
-                (E0, A0), _ = huber_line(np.exp(b0 * (a0 * lp + ls)), F, w, np.inf, [0.0, 0.0])
-                thetas.append(np.array([np.log(max(A0, 1e-6)), a0, np.log(b0), E0]))
-    best = min((_lm_huber(t, free, resid_jac, w, delta) for t in thetas), key=lambda tl: tl[1])
-    (logA_c, a, logb, E), loss = best
-    b = np.exp(logb)
-    return {"A": float(np.exp(logA_c - b * (a * mlp + mls))), "a": float(a), "b": float(b), "E": float(E),
-            "loss": float(loss), "form": "A*(P^a*S)^b+E" if fit_a else "A*S^b+E"}
-
-
-# ----------------------------------------------------------------------------- bootstrap
-
-def resample_runs(sizes, rng):
-    """Run indices drawn with replacement within each model size; position i keeps size sizes[i]."""
-    sizes = np.asarray(sizes)
-    idx = np.arange(sizes.size)
-    for s in np.unique(sizes):
-        members = np.flatnonzero(sizes == s)
-        idx[members] = rng.choice(members, size=members.size)
-    return idx
-
-
-def interval(samples):
-    """95% percentile interval of the finite samples, or None when too few replicates succeeded."""
-    s = np.asarray(samples, float)
-    s = s[np.isfinite(s)]
-    return [float(np.percentile(s, 2.5)), float(np.percentile(s, 97.5))] if s.size >= MIN_BOOT else None
-
+# ----------------------------------------------------------------------------- onset law
 
 def verdict(ci):
     """Sublinearity from the 95% interval of alpha. An interval below 1 that reaches 0 or
     below does not show an onset growing with size at all, and says so."""
-    if ci is None or ci[0] <= 1 <= ci[1]:
+    if ci is None:
         return "inconclusive"
-    if ci[0] > 1:
+    lo, hi = (-np.inf if ci[0] is None else ci[0]), (np.inf if ci[1] is None else ci[1])
+    if lo <= 1 <= hi:
+        return "inconclusive"
+    if lo > 1:
         return "superlinear"
-    if ci[1] < 0:
+    if hi < 0:
         return "below 1, but decreasing: onset shrinks with size"
-    if ci[0] <= 0:
+    if lo <= 0:
         return "below 1, but not shown to grow with size"
     return "sublinear"
 
 
-# ----------------------------------------------------------------------------- onset law
+def censored_fit(runs, mode):
+    """alpha by censored maximum likelihood over every run of a group: onsets where seen, and
+    for the others the bound their onset exceeds (regression.censored_line); None when fewer
+    than 2 runs have an onset or all runs have one size."""
+    onsets = [r.onsets[mode] for r in runs]
+    cens = np.array([o.tokens is None for o in onsets])
+    x = np.log([r.n for r in runs])
+    if (~cens).sum() < 2 or np.unique(x).size < 2:
+        return None
+    y = np.log([o.bound if o.tokens is None else o.tokens for o in onsets])
+    line = censored_line(x, y, cens)
+    return {"alpha": line["m"], "alpha_ci": line["m_ci"], "log_a": line["c"], "scatter_sd": line["s"],
+            "n_censored": int(cens.sum()), "n_runs": len(runs)}
+
 
 def fit_onset_group(schedule, mode, runs, delta, starts):
     onsets = [r.onsets[mode] for r in runs]
@@ -389,17 +242,20 @@ def fit_onset_group(schedule, mode, runs, delta, starts):
                          "observed_over_predicted": float(np.exp(miss))})
     unresolved = [r.name for r, o in zip(runs, onsets) if o.tokens is not None and not o.resolved]
     resolved_sizes = {r.n for r, o in zip(runs, onsets) if o.tokens is not None and o.resolved}
+    # with censored runs, least squares over the seen onsets is biased towards a flat line (the
+    # largest sizes enter only through their earliest onsets): the verdict is the censored fit's
+    cfit = censored_fit(runs, mode) if (~seen).any() else None
     law = "unresolved: fewer than 2 sizes have an onset that the checkpoint grid resolves" \
-        if len(resolved_sizes) < 2 else verdict(alpha_ci)
+        if len(resolved_sizes) < 2 else verdict(cfit["alpha_ci"] if cfit else alpha_ci)
     predictions = []
-    if law in ("sublinear", "superlinear"):  # extrapolating a law that is not established says nothing
+    if law in ("sublinear", "superlinear") and cfit is None:  # extrapolating a law that is not established says nothing
         for n in PREDICT_N:
             v = np.array([1.0, np.log(n)])
             ci = t_interval(fit["log_a"] + fit["alpha"] * np.log(n), line_variance(covs, v), df)
             predictions.append({"N": n, "onset": predict(n), "ci": None if ci is None else np.exp(ci).tolist()})
     # a censored run only bounds its onset from below: the line agrees if it predicts an onset beyond that bound
-    censored = [{"run": r.name, "N": r.n, "last_tokens": o.last_tokens, "predicted_onset": predict(r.n),
-                 "consistent": predict(r.n) >= o.last_tokens}
+    censored = [{"run": r.name, "N": r.n, "last_tokens": o.last_tokens, "bound": o.bound,
+                 "predicted_onset": predict(r.n), "consistent": predict(r.n) >= o.bound}
                 for r, o in zip(runs, onsets) if o.tokens is None]
     return {"schedule": schedule, "mode": mode, "n_runs": len(runs), "n_fitted": int(seen.sum()),
             "sizes": sorted(set(N[seen].tolist())), "alpha": fit["alpha"], "alpha_ci": alpha_ci,
@@ -407,13 +263,15 @@ def fit_onset_group(schedule, mode, runs, delta, starts):
             "log_a": fit["log_a"], "log_a_ci": log_a_ci, "a": float(np.exp(fit["log_a"])),
             "a_ci": None if log_a_ci is None else np.exp(log_a_ci).tolist(), "covs": covs,
             "alpha_huber": fit["alpha_huber"], "log_a_huber": fit["log_a_huber"],
-            "start_spread": fit["start_spread"], "verdict": law, "unresolved": unresolved,
+            "start_spread": fit["start_spread"], "censored_fit": cfit,
+            "verdict_from": "censored likelihood" if cfit else "least squares", "verdict": law, "unresolved": unresolved,
             "loso": loso, "predictions": predictions, "censored": censored}
 
 
 def _group_points(runs, mode):
     return [{"run": r.name, "N": r.n, "onset": o.tokens, "tasks": o.tasks, "censored": o.tokens is None,
-             "resolved": o.resolved, "last_tokens": o.last_tokens, "interval": o.interval}
+             "resolved": o.resolved, "last_tokens": o.last_tokens, "interval": o.interval,
+             "estimate": o.estimate, "open_above": o.open_above, "bound": o.bound if o.tokens is None else None}
             for r, o in ((r, r.onsets[mode]) for r in runs)]
 
 
@@ -428,7 +286,7 @@ def fit_onset_law(runs, delta, starts, warnings):
         sizes = sorted({r.n for r in members if r.onsets[mode].tokens is not None})
         if len(sizes) < 2:
             skipped.append({"schedule": schedule, "mode": mode, "sizes_with_onset": sizes,
-                            "runs": _group_points(members, mode)})
+                            "censored_fit": censored_fit(members, mode), "runs": _group_points(members, mode)})
             continue
         result = fit_onset_group(schedule, mode, members, delta, starts)
         result["runs"] = _group_points(members, mode)
@@ -449,8 +307,11 @@ def fit_onset_law(runs, delta, starts, warnings):
         warn("no (schedule, mode) group has onsets at 2 sizes or more: no onset law fitted; the runs "
              "and their censoring are reported; train longer to see onsets", warnings)
     for g in skipped:
+        cf = g["censored_fit"]
+        bound = "" if cf is None else (f"; with its censored runs, alpha by censored likelihood is {cf['alpha']:.3g} "
+                                       f"{cf['alpha_ci']} (None: unbounded)")
         warn(f"group {g['schedule']}/{g['mode']} skipped: onsets at {len(g['sizes_with_onset'])} model "
-             "size(s), a fit needs 2 or more", warnings)
+             f"size(s), a fit needs 2 or more{bound}", warnings)
     by_key = {(g["schedule"], g["mode"]): g for g in fitted}
     comparisons = []
     for mode in sorted({m for _, m in by_key}):
@@ -460,7 +321,8 @@ def fit_onset_law(runs, delta, starts, warnings):
             resolved = not any(g["verdict"].startswith("unresolved") for g in (c, st))
             comparisons.append({"mode": mode, "alpha_continual": c["alpha"], "alpha_stationary": st["alpha"],
                                 "diff": c["alpha"] - st["alpha"], "diff_ci": ci, "both_resolved": resolved,
-                                "excludes_zero": ci is not None and (ci[0] > 0 or ci[1] < 0)})
+                                "excludes_zero": ci is not None and (ci[0] > 0 or ci[1] < 0),
+                                "censored_present": any(g["censored_fit"] for g in (c, st))})
     return {"groups": fitted, "skipped": skipped, "schedule_comparison": comparisons}
 
 
@@ -474,90 +336,7 @@ def alpha_difference_ci(g1, g2):
     return t_interval(g1["alpha"] - g2["alpha"], v1 + v2, int(df))
 
 
-# ----------------------------------------------------------------------------- forgetting law
-
-def forgetting_points(runs):
-    """(P, S, F) points from best-lr records of trained checkpoints, and per-record final values.
-
-    Records of the step-0 checkpoint are left out: at initialisation nothing has been learnt,
-    so the rise of the training languages' loss there is not forgetting.
-    """
-    pts, recs = [], []
-    for ri, r in enumerate(runs):
-        for rec in r.records:
-            if rec["ckpt_step"] == 0 or not rec.get("forget"):
-                continue
-            steps = np.asarray(rec["eval_steps"], float)
-            rise = np.mean([np.asarray(v, float) - v[0] for v in rec["forget"].values()], axis=0)
-            k = len(recs)
-            pts += [(rec["trainable_params"], s, f, k) for s, f in zip(steps[1:], rise[1:]) if s > 0]
-            recs.append((ri, rec["seed"], r.n, rec["curve"][0] - rec["curve"][-1], rise[-1]))
-    if not pts:
-        return None
-    P, S, F, rec_of_pt = (np.array(c) for c in zip(*pts))
-    run_of, seed_of, size_of, learn, final = (np.array(c) for c in zip(*recs))
-    return {"P": P, "S": S, "F": F, "rec_of_pt": rec_of_pt.astype(int), "run_of": run_of.astype(int),
-            "seed_of": seed_of, "size_of_run": {int(i): n for i, n in zip(run_of, size_of)},
-            "learn": learn, "final": final}
-
-
-def _replicate_weights(d, rng):
-    """Per-record multiplicity in one replicate: runs within sizes, then probe seeds within each run."""
-    run_ids = np.array(sorted(d["size_of_run"]))
-    w = np.zeros(d["run_of"].size)
-    for i in run_ids[resample_runs([d["size_of_run"][i] for i in run_ids], rng)]:
-        in_run = d["run_of"] == i
-        seeds = np.unique(d["seed_of"][in_run])
-        for s in rng.choice(seeds, size=seeds.size):
-            w[in_run & (d["seed_of"] == s)] += 1
-    return w
-
-
-def fit_forgetting_law(runs, delta, starts, n_boot, rng, warnings):
-    d = forgetting_points(runs)
-    if d is None or np.unique(d["S"]).size < 2 or d["F"].size < 5:
-        warn("forgetting law skipped: too few probe records with forgetting curves", warnings)
-        return {"skipped": "too few probe records with forgetting curves"}, None
-    fit = fit_forgetting(d["P"], d["S"], d["F"], delta, starts)
-    names = ("A", "a", "b", "E")
-    flat = fit["b"] < 0.05  # F does not grow with S: the law is degenerate, its replicates would be too
-    reps, slopes = [], []
-    for _ in range(n_boot):
-        w = _replicate_weights(d, rng)
-        if not flat:
-            rep = fit_forgetting(d["P"], d["S"], d["F"], delta, weights=w[d["rec_of_pt"]], start=fit)
-            reps.append([rep[k] for k in names])
-        slopes.append(huber_line(d["learn"], d["final"], w, np.inf, [0.0, 0.0])[0][1])
-    reps = np.array(reps).reshape(-1, 4)
-    (d0, c), _ = huber_line(d["learn"], d["final"], np.ones_like(d["final"]), np.inf, [0.0, 0.0])
-    resid = d["final"] - d0 - c * d["learn"]
-    r2 = 1.0 - resid.var() / d["final"].var() if d["final"].var() > 0 else float("nan")
-    distinct_P = sorted(set(d["P"].tolist()))
-    result = {"form": fit["form"], "params": {k: fit[k] for k in names},
-              "ci": {k: None if flat else interval(reps[:, i]) for i, k in enumerate(names)},
-              "huber_delta": delta, "n_points": int(d["F"].size), "n_records": int(d["final"].size),
-              "n_runs": len(d["size_of_run"]), "distinct_P": distinct_P,
-              "linear": {"c": float(c), "d": float(d0), "r2": float(r2), "c_ci": interval(slopes)}}
-    notes = []
-    if len(distinct_P) == 1:
-        notes.append("only one distinct P: fitted F = A*S^b + E (a is not identifiable, reported as 0)")
-    def mean_F(P, S):
-        return d["F"][(d["P"] == P) & (d["S"] == S)].mean()
-
-    steps = {P: d["S"][d["P"] == P] for P in distinct_P}
-    rising = sum(mean_F(P, s.max()) > mean_F(P, s.min()) for P, s in steps.items())
-    result["rises_with_S"] = f"{rising} of {len(distinct_P)}"
-    if flat:
-        ab = f", only a*b = {fit['a'] * fit['b']:.3g}, the exponent of P" if fit["b"] > 1e-12 else \
-            "; the fit reduces to a constant"
-        notes.append(f"b = {fit['b']:.2g} is near 0: forgetting does not grow as a power of the fine-tuning steps "
-                     f"here (it rises from the first to the last evaluated step for {rising} of {len(distinct_P)} "
-                     f"P); a and b are then not separately identified{ab}; no intervals are given")
-        warn(f"forgetting law: {notes[-1]}", warnings)
-    if notes:
-        result["note"] = "; ".join(notes)
-    return result, d
-
+# ----------------------------------------------------------------------------- outputs
 
 def final_train_loss(run):
     """The training languages' validation loss at the run's last probed checkpoint (the probe
@@ -597,7 +376,7 @@ def main(argv=None):
     rng = np.random.default_rng(args.seed)
     onset = fit_onset_law(runs, args.huber_delta, args.starts, warnings)
     forgetting, fdata = fit_forgetting_law(runs, args.forget_huber_delta, args.starts, args.bootstrap, rng,
-                                           warnings)
+                                           lambda message: warn(message, warnings))
     summary = {"inputs": [{"run": r.name, "dir": r.path, **{k: r.config[k] for k in CONFIG_KEYS},
                            "mitigation": r.config.get("mitigation", "none"), "final_train_loss": final_train_loss(r)}
                           for r in runs],
@@ -617,7 +396,10 @@ def main(argv=None):
     report.write_outputs(args.out, summary, runs, fdata)
     for g in onset["groups"]:
         ci = report.fmt_ci(g["alpha_ci"])
-        print(f"{g['schedule']}/{g['mode']}: alpha = {g['alpha']:.3f} {ci} -> {g['verdict']}")
+        cf = g["censored_fit"]
+        print(f"{g['schedule']}/{g['mode']}: alpha = {g['alpha']:.3f} {ci}"
+              + (f", censored likelihood {cf['alpha']:.3f} {report.fmt_open(cf['alpha_ci'])}" if cf else "")
+              + f" -> {g['verdict']}")
     print(f"wrote {args.out}/summary.json, report.md and 3 figures")
     return summary
 

@@ -67,6 +67,10 @@ class GPTConfig:
 # name -> (n_layer, n_head, n_embd); the name is the approximate non-embedding size.
 LADDER = {
     "micro-1k": (1, 1, 8),
+    "micro-1.1k": (1, 1, 9),
+    "micro-1.3k": (1, 1, 10),
+    "micro-1.6k": (1, 1, 11),
+    "micro-1.9k": (1, 1, 12),
     "micro-3k": (1, 2, 16),
     "micro-12k": (1, 2, 32),
     "micro-25k": (2, 2, 32),

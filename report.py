@@ -23,6 +23,8 @@ import matplotlib
 import numpy as np
 
 import fit
+import forgetting
+import regression
 from onset import t_quantile
 
 matplotlib.use("Agg")
@@ -64,8 +66,12 @@ def plot_onsets(path, onset):
                        color=colour, label=f"{label}: unresolved, before the second checkpoint")
         cens = [p for p in g["runs"] if p["censored"]]
         if cens:
-            ax.scatter([p["N"] for p in cens], [p["last_tokens"] for p in cens], marker="^", s=60,
-                       facecolors="none", edgecolors=colour, label=f"{label}: censored, onset > last tokens")
+            ax.scatter([p["N"] for p in cens], [p.get("bound") or p["last_tokens"] for p in cens], marker="^", s=60,
+                       facecolors="none", edgecolors=colour, label=f"{label}: censored or not established, at its bound")
+        if g.get("censored_fit"):  # the line by censored likelihood, over every size of the group
+            cf, grid = g["censored_fit"], np.geomspace(min(p["N"] for p in g["runs"]), max(p["N"] for p in g["runs"]), 60)
+            ax.plot(grid, np.exp(cf["log_a"] + cf["alpha"] * np.log(grid)), ":", lw=2.5, color=colour,
+                    label=f"{label} censored likelihood: alpha = {cf['alpha']:.2f} {fmt_open(cf['alpha_ci'])}")
         if "alpha" in g:  # a fitted group: the line over the sizes it was fitted on, and its 95% band
             grid = np.geomspace(min(g["sizes"]), max(g["sizes"]), 60)
             ax.plot(grid, np.exp(g["log_a"] + g["alpha"] * np.log(grid)), ["-", "--", ":", "-."][k % 4],
@@ -73,7 +79,7 @@ def plot_onsets(path, onset):
                     + g["verdict"].split(":")[0])
             if g["covs"] is not None:
                 V = np.stack([np.ones_like(grid), np.log(grid)], 1)
-                half = t_quantile(0.975, g["df"]) * np.sqrt([fit.line_variance(g["covs"], v) for v in V])
+                half = t_quantile(0.975, g["df"]) * np.sqrt([regression.line_variance(g["covs"], v) for v in V])
                 centre = g["log_a"] + g["alpha"] * np.log(grid)
                 ax.fill_between(grid, np.exp(centre - half), np.exp(centre + half), color=colour, alpha=0.15, lw=0)
     sizes = sorted({p["N"] for g in groups for p in g["runs"]})
@@ -134,7 +140,7 @@ def plot_forgetting(path, result, d):
             steps = np.unique(d["S"][at])
             left.plot(steps, [d["F"][at & (d["S"] == s)].mean() for s in steps], "o", color=f"C{i}",
                       label=f"P = {P:.3g}")
-            left.plot(steps, fit.forgetting_law(params, P, steps), color=f"C{i}")
+            left.plot(steps, forgetting.forgetting_law(params, P, steps), color=f"C{i}")
         left.set(xscale="log", xlabel="fine-tuning step S", ylabel="forgetting F (nats)",
                  title=f"F = {result['form']}: b = {params['b']:.3g}, a = {params['a']:.3g}")
         ticks = np.unique(d["S"])  # the steps themselves, written plainly (not 2x10^1)
@@ -182,6 +188,13 @@ def fmt(v):
     return "–" if v is None else f"{v:.3g}"
 
 
+def fmt_open(ci):
+    """An interval whose ends may be unbounded (None), as the censored fit's alpha can be."""
+    if ci is None:
+        return "–"
+    return f"[{'-inf' if ci[0] is None else f'{ci[0]:.3g}'}, {'unbounded' if ci[1] is None else f'{ci[1]:.3g}'}]"
+
+
 def fmt_ci(ci):
     """An interval; an upper end of None (the onset may lie past the last checkpoint) reads 'censored'."""
     return "–" if ci is None else f"[{ci[0]:.3g}, " + ("censored]" if ci[1] is None else f"{ci[1]:.3g}]")
@@ -200,7 +213,9 @@ def write_report(s):
              "|---|---|---|---|---|---|"]
     for g in sorted(o["groups"] + o["skipped"], key=lambda g: (g["schedule"], g["mode"])):
         for p in sorted(g["runs"], key=lambda p: p["N"]):
-            seen = "none seen (censored)" if p["censored"] else f"{fmt(p['onset'])} {fmt_ci(p['interval'])}" + (
+            seen = (f"not established: {fmt(p['estimate'])} {fmt_ci(p['interval'])}, fitted as censored"
+                    if p.get("open_above") else "none seen (censored)") if p["censored"] else \
+                f"{fmt(p['onset'])} {fmt_ci(p['interval'])}" + (
                 f" = {p['tasks']:.3g} tasks" if p.get("tasks") else "") + (
                 "" if p["resolved"] else " unresolved: before the second checkpoint")
             lines.append(f"| {g['schedule']} | {g['mode']} | {p['run']} | {fmt(p['N'])} | {seen} | "
@@ -209,11 +224,18 @@ def write_report(s):
     if not o["groups"]:
         lines.append("Not fitted: no (schedule, mode) group has onsets at two model sizes or more.")
     else:
-        lines += ["| schedule | mode | runs (fitted/all) | sizes | alpha [95% CI] | alpha Huber | a [95% CI] "
-                  "| verdict |", "|---|---|---|---|---|---|---|---|"]
+        lines += ["alpha by least squares over the seen onsets; where runs are censored (no onset by the last "
+                  "checkpoint, or one not established), also by censored maximum likelihood over all runs "
+                  "(a censored run counts as an onset beyond its bound): least squares alone would then be "
+                  "biased towards a flat line, so the verdict is the censored fit's.\n",
+                  "| schedule | mode | runs (fitted/all) | sizes | alpha [95% CI] | alpha Huber | a [95% CI] "
+                  "| alpha, censored likelihood [95%] | verdict |", "|---|---|---|---|---|---|---|---|---|"]
         lines += [f"| {g['schedule']} | {g['mode']} | {g['n_fitted']}/{g['n_runs']} | {len(g['sizes'])} | "
                   f"{g['alpha']:.3f} {fmt_ci(g['alpha_ci'])} | {g['alpha_huber']:.3f} | "
-                  f"{fmt(g['a'])} {fmt_ci(g['a_ci'])} | **{g['verdict']}** |" for g in o["groups"]]
+                  f"{fmt(g['a'])} {fmt_ci(g['a_ci'])} | "
+                  + (f"{g['censored_fit']['alpha']:.3f} {fmt_open(g['censored_fit']['alpha_ci'])}"
+                     if g["censored_fit"] else "– (none censored)")
+                  + f" | **{g['verdict']}** |" for g in o["groups"]]
         predicted = [g for g in o["groups"] if g["predictions"]]
         lines += ["\n### Predicted onsets (tokens)\n"]
         if predicted:
@@ -224,6 +246,12 @@ def write_report(s):
                       for g in predicted]
         lines += [f"{g['schedule']}/{g['mode']}: none, the law is not established ({g['verdict']}); "
                   "extrapolating it would say nothing." for g in o["groups"] if not g["predictions"]]
+    bounds = [g for g in o["skipped"] if g.get("censored_fit")]
+    if bounds:
+        lines += ["\n### Groups with onsets at one size: what the censored runs say\n",
+                  "| schedule | mode | runs (censored) | alpha, censored likelihood [95%] |", "|---|---|---|---|"]
+        lines += [f"| {g['schedule']} | {g['mode']} | {g['censored_fit']['n_runs']} ({g['censored_fit']['n_censored']}) "
+                  f"| {g['censored_fit']['alpha']:.3f} {fmt_open(g['censored_fit']['alpha_ci'])} |" for g in bounds]
     loso = [(g, x) for g in o["groups"] for x in g["loso"]]
     if loso:
         lines += ["\n### Leave one size out\n",
@@ -233,9 +261,11 @@ def write_report(s):
     cens = [(g, c) for g in o["groups"] for c in g["censored"]]
     if cens:
         lines.append(f"\n### Censored runs in fitted groups: {len(cens)}")
-        lines += ["", "| schedule | mode | run | N | last tokens | predicted onset | consistent |",
+        lines += ["", "The bound is the last checkpoint, or for an onset not established the lower end of its "
+                  "interval; consistent: the least-squares line predicts an onset beyond it.", "",
+                  "| schedule | mode | run | N | onset beyond | predicted onset | consistent |",
                   "|---|---|---|---|---|---|---|"]
-        lines += [f"| {g['schedule']} | {g['mode']} | {c['run']} | {fmt(c['N'])} | {fmt(c['last_tokens'])} | "
+        lines += [f"| {g['schedule']} | {g['mode']} | {c['run']} | {fmt(c['N'])} | {fmt(c['bound'])} | "
                   f"{fmt(c['predicted_onset'])} | {'yes' if c['consistent'] else 'NO'} |" for g, c in cens]
     if o["schedule_comparison"]:
         lines += ["\n### Continual vs stationary\n",
@@ -245,6 +275,9 @@ def write_report(s):
                   + (("yes" if c["excludes_zero"] else "no") if c["both_resolved"] else
                      "not compared: the onsets of one schedule do not resolve a law") + " |"
                   for c in o["schedule_comparison"]]
+        if any(c["censored_present"] for c in o["schedule_comparison"]):
+            lines.append("\nThe difference is of the least-squares alphas; a schedule has censored runs, so read "
+                         "it beside the censored fits above.")
     f = s["forgetting"]
     lines.append("\n## Forgetting law\n")
     if "skipped" in f:

@@ -9,6 +9,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import fit  # noqa: E402
+import forgetting  # noqa: E402
+import regression  # noqa: E402
 import onset  # noqa: E402
 
 LAW = {"A": 0.05, "a": 0.3, "b": 0.4, "E": -0.02}  # true forgetting law of the synthetic probes
@@ -34,7 +36,7 @@ def probe_records(N, onset, rng, n_seeds=3, modes=(("full", 1.0), ("lora4", 0.05
         for seed in range(n_seeds):
             for mode_name, p_frac in modes:
                 P = int(N * p_frac)
-                law = [0.0] + [fit.forgetting_law(LAW, P, s) for s in steps[1:]]
+                law = [0.0] + [forgetting.forgetting_law(LAW, P, s) for s in steps[1:]]
                 final = 4.9 + 0.1 * abs(np.log(max(tokens, 1.0) / (onset or 1e8))) / 10 + rng.normal(0, 0.02)
                 curve = list(np.linspace(5.6, final, len(steps)))
                 forget = {lang: [3.0 + f + (rng.normal(0, 0.002) if i else 0.0) for i, f in enumerate(law)]
@@ -99,7 +101,7 @@ def test_recovers_sublinear_exponent_with_covering_interval(tmp_path):
 
 def test_noiseless_huber_equals_least_squares():
     logN = np.log(SIZES)
-    res = fit.fit_power_law(logN, np.log(50) + 0.6 * logN, delta=0.1, starts=5)
+    res = regression.fit_power_law(logN, np.log(50) + 0.6 * logN, delta=0.1, starts=5)
     assert res["alpha"] == pytest.approx(res["alpha_huber"], rel=1e-6)
     assert res["log_a"] == pytest.approx(res["log_a_huber"], rel=1e-6)
     assert res["alpha"] == pytest.approx(0.6, rel=1e-6)
@@ -109,7 +111,7 @@ def test_huber_resists_an_outlier():
     logN = np.log(np.repeat(SIZES, 2))
     logy = np.log(50) + 0.6 * logN + np.random.default_rng(0).normal(0, 0.02, logN.size)
     logy[-1] += 3.0  # one run's onset wildly late
-    res = fit.fit_power_law(logN, logy, delta=0.1, starts=3)
+    res = regression.fit_power_law(logN, logy, delta=0.1, starts=3)
     assert abs(res["alpha_huber"] - 0.6) < 0.03  # the check beside least squares, which the outlier pulls
     assert abs(res["alpha_huber"] - 0.6) < abs(res["alpha"] - 0.6) / 3
 
@@ -118,14 +120,14 @@ def test_forgetting_fit_recovers_known_law():
     rng = np.random.default_rng(0)
     P = np.repeat([1e3, 1e4, 1e5], 40)
     S = np.tile(np.repeat([10, 20, 40, 80, 160, 320, 640, 1280], 5), 3)
-    F = fit.forgetting_law(LAW, P, S) + rng.normal(0, 0.002, P.size)
-    res = fit.fit_forgetting(P, S, F, delta=0.02, starts=3)
+    F = forgetting.forgetting_law(LAW, P, S) + rng.normal(0, 0.002, P.size)
+    res = forgetting.fit_forgetting(P, S, F, delta=0.02, starts=3)
     assert res["form"] == "A*(P^a*S)^b+E"
     for k in "Aab":
         assert res[k] == pytest.approx(LAW[k], rel=0.1), k
     assert res["E"] == pytest.approx(LAW["E"], abs=0.02)
     # one distinct P: the law in S alone, with A absorbing P^(a b)
-    one = fit.fit_forgetting(P[P == 1e4], S[P == 1e4], F[P == 1e4], starts=3)
+    one = forgetting.fit_forgetting(P[P == 1e4], S[P == 1e4], F[P == 1e4], starts=3)
     assert one["form"] == "A*S^b+E" and one["a"] == 0.0
     assert one["b"] == pytest.approx(LAW["b"], rel=0.15)
 
@@ -174,6 +176,25 @@ def test_censored_runs_listed_and_checked(tmp_path, capsys):
     saved = json.loads((tmp_path / "fit" / "summary.json").read_text())
     assert {c["run"] for c in saved["onset"]["groups"][0]["censored"]} == set(cens)
     assert "small-censored" in (tmp_path / "fit" / "report.md").read_text()
+
+
+def test_an_onset_not_established_is_fitted_as_censored(tmp_path):
+    """An estimate whose interval is open above (the curve may never turn) does not pull the line:
+    a wild one at the smallest size would otherwise move alpha far from the truth."""
+    rng = np.random.default_rng(5)
+    dirs = experiment(tmp_path, rng, runs_per_size=2)
+    wild = write_run(tmp_path, "open-above", 1e4, [2e7, 3e7, 4e7], last_tokens=1e8)
+    onset_file = os.path.join(wild, "onset.json")
+    entry = json.loads(open(onset_file).read())
+    entry["interval"] = [2e7, None]
+    open(onset_file, "w").write(json.dumps(entry))
+    summary = run_main(dirs + [wild], tmp_path / "fit")
+    (g,) = summary["onset"]["groups"]
+    assert g["n_fitted"] == 10 and abs(g["alpha"] - 0.6) < 0.1
+    assert [c["run"] for c in g["censored"]] == ["open-above"]
+    (p,) = [p for p in g["runs"] if p["run"] == "open-above"]
+    assert p["censored"] and p["open_above"] and p["estimate"] == 3e7
+    assert "not established: 3e+07 [2e+07, censored], fitted as censored" in (tmp_path / "fit" / "report.md").read_text()
 
 
 def test_end_to_end_modes_schedules_forgetting_and_figures(tmp_path):
@@ -347,3 +368,55 @@ def test_mitigations_are_fitted_apart_and_compared_with_none(tmp_path, capsys):
     assert "| snp | continual / full |" in md and "(excludes 0)" in md
     with pytest.raises(SystemExit, match="needs the fit of the runs without mitigation"):
         report.write_comparison(tmp_path / "x", [tmp_path / "fit" / "snp"])
+
+
+def test_censored_line_without_censoring_is_least_squares():
+    rng = np.random.default_rng(8)
+    x = np.log(np.repeat([888.0, 1107, 1350, 1617, 1908], 4))
+    y = 1 + 2 * x + rng.normal(0, 0.4, x.size)
+    line = regression.censored_line(x, y, np.zeros(x.size, bool))
+    (c, m), covs, df = regression.ols_line(x, y)
+    assert abs(line["m"] - m) < 1e-8 and abs(line["c"] - c) < 1e-6
+    assert np.allclose(line["m_ci"], regression.t_interval(m, covs[0][1, 1], df), atol=1e-6)
+
+
+def test_censored_line_covers_where_dropping_censored_runs_is_biased():
+    """Our small-end design (5 sizes over a factor 2.1, 4 runs each, runs stopped at 4x10^7
+    tokens) with a steep true law: a third of the runs see no onset. Least squares over the
+    seen onsets is biased towards a flat line and undercovers; the censored fit must not be."""
+    rng = np.random.default_rng(9)
+    x = np.log(np.repeat([888.0, 1107, 1350, 1617, 1908], 4))
+    alpha, last = 4.0, np.log(4e7)
+    cover, est, ls_est, censored = [], [], [], []
+    for _ in range(150):
+        y = np.log(4e6) + alpha * (x - x[0]) + rng.normal(0, 0.5, x.size)
+        cens = y > last
+        line = regression.censored_line(x, np.where(cens, last, y), cens)
+        lo, hi = (v if v is not None else s * np.inf for v, s in zip(line["m_ci"], (-1, 1)))
+        cover.append(lo <= alpha <= hi)
+        est.append(line["m"])
+        ls_est.append(regression.ols_line(x[~cens], y[~cens])[0][1])
+        censored.append(cens.mean())
+    assert 0.25 < np.mean(censored) < 0.4
+    assert np.mean(cover) >= 0.93, np.mean(cover)
+    assert abs(np.median(est) - alpha) < 0.15
+    assert np.median(ls_est) < alpha - 0.5  # what the censored fit is for
+
+
+def test_censored_runs_decide_the_verdict(tmp_path):
+    """Onsets that grow steeply with N, the largest sizes' runs stopped before theirs: the
+    censored fit over all runs gives the verdict, and says superlinear."""
+    rng = np.random.default_rng(10)
+    dirs = []
+    for N in (1e3, 1.5e3, 2.2e3, 3.3e3, 5e3):
+        for k in range(3):
+            true = 1e6 * (N / 1e3) ** 2.5 * np.exp(rng.normal(0, 0.2))
+            seen = true < 2e7
+            dirs.append(write_run(tmp_path, f"r{N:g}-{k}", N, [true] * 3 if seen else [None] * 3, last_tokens=2e7))
+    summary = run_main(dirs, tmp_path / "fit")
+    (g,) = summary["onset"]["groups"]
+    cf = g["censored_fit"]
+    assert cf["n_censored"] >= 3 and g["verdict_from"] == "censored likelihood"
+    assert cf["alpha_ci"][0] > 1 and g["verdict"] == "superlinear"
+    assert abs(cf["alpha"] - 2.5) < abs(g["alpha"] - 2.5)
+    assert "censored likelihood" in (tmp_path / "fit" / "report.md").read_text()
