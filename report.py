@@ -331,11 +331,22 @@ def compare_mitigations(summaries):
         return {(g["schedule"], g["mode"]): g for g in s["onset"]["groups"] + s["onset"]["skipped"]}
 
     def by_size(g):
+        """N -> (geometric mean over runs, runs with an onset, runs): a censored run enters with its
+        bound, so the mean is a lower bound on the runs' mean onset unless every run saw one."""
         sizes = {}
         for p in g["runs"]:
-            sizes.setdefault(p["N"], []).append(p["onset"])
-        return {n: (float(np.exp(np.mean(np.log(v)))) if all(x is not None for x in v) else None)
-                for n, v in sizes.items()}
+            sizes.setdefault(p["N"], []).append(p["bound"] if p["censored"] else p["onset"])
+        seen = {}
+        for p in g["runs"]:
+            seen[p["N"]] = seen.get(p["N"], 0) + (not p["censored"])
+        return {n: (float(np.exp(np.mean(np.log(v)))), seen[n], len(v)) for n, v in sizes.items()}
+
+    def ratio(m, b):
+        """The onset ratio at one size and what it is: = (all runs saw onsets), >= (only the
+        mitigation's runs have censored ones), <= (only the baseline's), None (both)."""
+        if m is None or b is None or (m[1] < m[2] and b[1] < b[2]):
+            return None, None
+        return m[0] / b[0], "=" if m[1] == m[2] and b[1] == b[2] else (">=" if m[1] < m[2] else "<=")
 
     def loss(s, schedule):
         v = [i["final_train_loss"] for i in s["inputs"] if i["schedule"] == schedule and i.get("final_train_loss")]
@@ -350,13 +361,20 @@ def compare_mitigations(summaries):
             if b is None:
                 continue
             on_g, on_b = by_size(g), by_size(b)
-            fitted = "alpha" in g and "alpha" in b
+            # alphas differenced only by least squares without censored runs (with them it is biased)
+            fitted = "alpha" in g and "alpha" in b and not (g.get("censored_fit") or b.get("censored_fit"))
             ci = fit.alpha_difference_ci(g, b) if fitted else None
             lg, lb = loss(s, key[0]), loss(summaries["none"], key[0])
+            sizes = sorted(set(on_g) | set(on_b))
+            ratios = {n: ratio(on_g.get(n), on_b.get(n)) for n in sizes}
+            cf = g.get("censored_fit")
             rows.append(dict(mitigation=mit, schedule=key[0], mode=key[1],
-                             onset_ratio={n: (on_g[n] / on_b[n] if on_g.get(n) and on_b.get(n) else None)
-                                          for n in sorted(set(on_g) | set(on_b))},
-                             alpha=g.get("alpha"), alpha_ci=g.get("alpha_ci"), alpha_none=b.get("alpha"),
+                             onset_ratio={n: v[0] for n, v in ratios.items()},
+                             onset_ratio_kind={n: v[1] for n, v in ratios.items()},
+                             onsets_seen={n: f"{on_g[n][1]}/{on_g[n][2]}" for n in on_g},
+                             alpha=cf["alpha"] if cf else g.get("alpha"),
+                             alpha_ci=cf["alpha_ci"] if cf else g.get("alpha_ci"),
+                             alpha_from="censored likelihood" if cf else "least squares", alpha_none=b.get("alpha"),
                              verdict=g.get("verdict", "no law: onsets at fewer than 2 sizes"),
                              diff=g["alpha"] - b["alpha"] if fitted else None, diff_ci=ci,
                              excludes_zero=ci is not None and (ci[0] > 0 or ci[1] < 0),
@@ -368,8 +386,12 @@ def comparison_table(rows):
     out = ["| mitigation | schedule / mode | onset ratio to none, per size N | alpha [95%] | alpha - alpha(none) "
            "[95%] | verdict | training-loss cost (nats) |", "|---|---|---|---|---|---|---|"]
     for r in rows:
-        ratios = ", ".join(f"{fmt(n)}: " + ("–" if v is None else f"{v:.2f}") for n, v in r["onset_ratio"].items())
-        alpha = "–" if r["alpha"] is None else f"{r['alpha']:.3f} {fmt_ci(r['alpha_ci'])}"
+        kinds, seen = r.get("onset_ratio_kind", {}), r.get("onsets_seen", {})
+        ratios = ", ".join(f"{fmt(n)}: " + ("–" if v is None else ("" if kinds.get(n, "=") == "=" else kinds[n])
+                                             + f"{v:.2f}") + (f" ({seen[n]})" if n in seen else "")
+                           for n, v in r["onset_ratio"].items())
+        alpha = "–" if r["alpha"] is None else f"{r['alpha']:.3f} {fmt_open(r['alpha_ci'])}" + (
+            " (censored lik.)" if r.get("alpha_from") == "censored likelihood" else "")
         diff = "–" if r["diff"] is None else f"{r['diff']:+.3f} {fmt_ci(r['diff_ci'])}" + (
             " (excludes 0)" if r["excludes_zero"] else "")
         cost = "–" if r["loss_cost"] is None else f"{r['loss_cost']:+.3f}"
@@ -392,8 +414,11 @@ def write_comparison(out, fit_dirs):
     write_atomic(os.path.join(out, "mitigations.md"),
                  "# Mitigations against none\n\nOne fit per mitigation (" + ", ".join(f"`{d}`" for d in fit_dirs)
                  + "). Per (schedule, fine-tuning mode): the onset with the mitigation over the onset without, at "
-                 "every size (geometric means over runs; – where either saw no onset), alpha with its 95% interval, "
-                 "its difference from alpha without (Welch interval), the verdict, and the training-loss cost (the "
+                 "every size (geometric means over runs, a run without an onset entering with its bound: >= where "
+                 "only the mitigation's runs have such, <= where only the baseline's, – where both; in brackets the "
+                 "mitigation's runs with an onset), alpha with its 95% interval (by censored likelihood where runs "
+                 "are censored), its difference from alpha without (Welch interval; least squares, so only without "
+                 "censored runs), the verdict, and the training-loss cost (the "
                  "training languages' loss at the last checkpoint, mean over runs, minus that without; positive is "
                  "worse).\n\n" + comparison_table(rows) + "\n")
     write_atomic(os.path.join(out, "mitigations.json"), json.dumps(_jsonable(rows), indent=2, allow_nan=False))

@@ -366,6 +366,23 @@ def test_mitigations_are_fitted_apart_and_compared_with_none(tmp_path, capsys):
     assert row["loss_cost"] is not None and abs(row["loss_cost"]) < 0.1  # the same simulated training loss
     md = (tmp_path / "fit" / "mitigations.md").read_text()
     assert "| snp | continual / full |" in md and "(excludes 0)" in md
+    # a mitigation that keeps the largest size from losing plasticity within its runs: that size's
+    # ratio is a lower bound (its runs enter with their last checkpoint), the alphas are not differenced
+    root = tmp_path / "l2"
+    root.mkdir()
+    for N in SIZES:
+        for k in range(3):
+            onsets = [None] * 3 if N == SIZES[-1] else list(50 * N ** 0.6 * np.exp(rng.normal(0, 0.05, 3)))
+            write_run(root, f"{N:g}-{k}", N, onsets, last_tokens=1e6)
+            cfg = json.loads((root / f"{N:g}-{k}" / "config.json").read_text())
+            (root / f"{N:g}-{k}" / "config.json").write_text(json.dumps(dict(cfg, mitigation="l2init")))
+    run_main([str(root / d) for d in sorted(os.listdir(root))], tmp_path / "fit" / "l2init")
+    rows = report.write_comparison(tmp_path / "fit", [tmp_path / "fit" / m for m in ("none", "snp", "l2init")])
+    (l2,) = [r for r in rows if r["mitigation"] == "l2init"]
+    assert l2["onset_ratio_kind"][SIZES[-1]] == ">=" and l2["onsets_seen"][SIZES[-1]] == "0/3"
+    assert abs(l2["onset_ratio"][SIZES[-1]] - 1e6 / (50 * SIZES[-1] ** 0.6)) < 0.2 and l2["diff"] is None
+    assert all(l2["onset_ratio_kind"][n] == "=" for n in SIZES[:-1])
+    assert f"{SIZES[-1]:.3g}: >=" in (tmp_path / "fit" / "mitigations.md").read_text()
     with pytest.raises(SystemExit, match="needs the fit of the runs without mitigation"):
         report.write_comparison(tmp_path / "x", [tmp_path / "fit" / "snp"])
 
