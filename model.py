@@ -184,7 +184,7 @@ class GPT(nn.Module):
     def init_value(self, name, generator):
         """A fresh draw of parameter `name` from the distribution __init__ gives it (on the CPU
         generator, then moved to the parameter's device): what mitigations re-initialise with."""
-        p = dict(self.named_parameters())[name]
+        p = self.get_parameter(name)
         if name.endswith("bias") or name.endswith("ln_1.weight") or name.endswith("ln_2.weight") \
                 or name.endswith("ln_f.weight"):
             value = torch.ones(p.shape) if name.endswith("weight") else torch.zeros(p.shape)
