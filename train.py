@@ -325,14 +325,18 @@ def main(argv):
         raise SystemExit(f"train.py: {out} holds checkpoints but no resumable state{older}; fix: use a new out_dir")
     run_info["resume_changes"] = changes
     resumed_at = step if state is not None else -1  # that state is on disk already
+    # the log so far as (line, record), kept up to the resumed step (a line cut by a kill is past it)
+    lines = (out / "log.jsonl").read_text().splitlines() if master and (out / "log.jsonl").exists() else []
+    if lines and not lines[-1].endswith("}"):
+        lines.pop()
+    past = [(ln, rec) for ln, rec in ((ln, json.loads(ln)) for ln in lines) if rec["step"] < step]
     # what the diagnostics compare with: the last checkpoint's weights, the gradient norms since
     previous, interval_norms = None, []
     if diagnostics and master and step > 0:
         done = [s for s in ckpt_steps if s < step and (out / "ckpt" / f"step_{s:07d}.json").exists()]
         if done:
             previous = read_file(out / "ckpt" / f"step_{done[-1]:07d}.pt")["model"]
-            interval_norms = [json.loads(ln)["grad_norm"] for ln in (out / "log.jsonl").read_text().splitlines()
-                              if done[-1] <= json.loads(ln)["step"] < step]
+            interval_norms = [rec["grad_norm"] for _, rec in past if rec["step"] >= done[-1]]
 
     net = torch.compile(raw_model) if compile else raw_model
     if ddp:
@@ -343,10 +347,7 @@ def main(argv):
         (out / "ckpt").mkdir(parents=True, exist_ok=True)
         (out / "state").mkdir(exist_ok=True)
         write_json(out / "config.json", run_info)
-        # the log keeps exactly the steps before the resumed one, so a resumed log equals an uninterrupted one
-        lines = (out / "log.jsonl").read_text().splitlines() if (out / "log.jsonl").exists() else []
-        lines = [ln for ln in lines if json.loads(ln)["step"] < step]
-        (out / "log.jsonl.tmp").write_text("".join(ln + "\n" for ln in lines))
+        (out / "log.jsonl.tmp").write_text("".join(ln + "\n" for ln, _ in past))  # so a resumed log equals an uninterrupted one
         os.replace(out / "log.jsonl.tmp", out / "log.jsonl")
         log = open(out / "log.jsonl", "a")
         print(f"{model_desc(raw_model, cfg)} | {schedule} on {','.join(train_langs)} | "
