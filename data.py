@@ -3,7 +3,8 @@ Text -> per-language token bins on disk, and the batch sampler that train and pr
 
 Sources (python data.py SOURCE ...; the readers themselves are in sources.py):
     synthetic  seeded artificial languages, each in its own script, or (--script shared) all in one
-               alphabet sharing syllables and names (offline; tests and demo)
+               alphabet sharing syllables and names, or (--script names) own scripts with Latin
+               names and words and a Latin-script vi, as in the wiki corpus (offline; tests, demo)
     textdir    --path DIR: <lang>.txt, <lang>.txt.xz or <lang>.txt.gz files, or <lang>/ directories
                of them; one paragraph per line, a blank line between documents
     cc100      --langs vi,uk,el --max_mb 50: CC-100 (https://data.statmt.org/cc-100/<lang>.txt.xz),
@@ -516,7 +517,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--mb", type=float, default=0.5, help="synthetic: MB of text per language")
     ap.add_argument("--script", choices=SCRIPTS, default="own",
-                    help="synthetic: each language in its own script, or all sharing one alphabet, syllables and names")
+                    help="synthetic: each language in its own script (own), all sharing one alphabet, syllables and "
+                         "names (shared), or own scripts with Latin names and words and a Latin-script vi (names)")
     ap.add_argument("--max_mb", type=float, default=None,
                     help="MB of whole documents kept per language (textdir: all; cc100: 50)")
     ap.add_argument("--errors", choices=["strict", "replace"], default="strict",

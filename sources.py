@@ -276,11 +276,11 @@ SYNTHETIC_SCRIPTS = {
 
 
 SHARED_LETTERS = "abcdefghiklmnoprstuvyz"  # script="shared": one alphabet for every language
-SCRIPTS = ("own", "shared")
+SCRIPTS = ("own", "shared", "names")
 
 
 def synthetic_documents(lang, seed=0, n_bytes=500_000, lexicon=1500, successors=6, own=0.3, script="own",
-                        names=0.05):
+                        names=None, marked=0.1):
     """Seeded artificial language: a Zipf lexicon of words built from syllables, a sparse
     word-transition (Markov) structure, punctuation, paragraphs, documents.
     The languages share a latent grammar: word i of every language stands for the same
@@ -293,21 +293,35 @@ def synthetic_documents(lang, seed=0, n_bytes=500_000, lexicon=1500, successors=
     one pool written in one alphabet, and a fraction `names` of its words are proper names
     and numbers common to all languages, as European languages share letters, syllables,
     digits and names; a held-out language then shares most of its tokens with the others
-    while its words (and their order) remain its own."""
+    while its words (and their order) remain its own. script="names": each language in its own
+    script, as with "own", but a fraction `names` of its words are names and numbers common to
+    all, written in the Latin letters of SHARED_LETTERS, as Wikipedia in Greek or Armenian cites
+    Latin names; "vi" writes Latin syllables, a fraction `marked` of them with one letter of its
+    own (a diacritic), so its letters are rare in the training languages and its diacritics
+    absent, as Vietnamese finds them in the real corpus."""
     if script not in SCRIPTS:
         raise DataError(f"data.py: unknown synthetic script {script!r}; use one of {', '.join(SCRIPTS)}")
+    if names is None:  # "names": vi's tokens then as rare in training as Vietnamese's in the wiki corpus
+        names = 0.1 if script == "names" else 0.05
     rng = np.random.default_rng([seed, sorted(SYNTHETIC_SCRIPTS).index(lang)])
     common = np.random.default_rng([seed, 2_000_003])  # what script="shared" gives every language
-    if script == "own":
+    pool = ["".join(common.choice(list(SHARED_LETTERS), size=common.integers(1, 4))) for _ in range(200)]
+    own_marks = [c for c in SYNTHETIC_SCRIPTS[lang] if c not in SHARED_LETTERS]
+    latin = len(set(SHARED_LETTERS) & set(SYNTHETIC_SCRIPTS[lang])) > len(SHARED_LETTERS) // 2
+    if script == "shared":
+        syllables = list(rng.choice(pool, size=120, replace=False))
+    elif script == "names" and latin:
+        # a Latin-script language (vi): Latin syllables, a third of them with one letter of its own
+        syllables = [w if rng.random() >= marked else w[:i] + rng.choice(own_marks) + w[i + 1:]
+                     for w, i in ((w, int(rng.integers(len(w)))) for w in rng.choice(pool, size=120, replace=False))]
+    else:
         letters = list(SYNTHETIC_SCRIPTS[lang])
         syllables = ["".join(rng.choice(letters, size=rng.integers(1, 4))) for _ in range(120)]
-        proper = []
-    else:
-        letters = list(SHARED_LETTERS)
-        pool = ["".join(common.choice(letters, size=common.integers(1, 4))) for _ in range(200)]
-        syllables = list(rng.choice(pool, size=120, replace=False))
-        proper = ["".join(common.choice(pool, size=common.integers(2, 4))).capitalize() for _ in range(150)] \
-            + [str(v) for v in common.integers(1, 2100, size=50)]
+    proper = [] if script == "own" else \
+        ["".join(common.choice(pool, size=common.integers(2, 4))).capitalize() for _ in range(150)] \
+        + [str(v) for v in common.integers(1, 2100, size=50)]
+    if script == "names":  # and Latin words in lower case, as loanwords, titles and references give
+        proper += ["".join(common.choice(pool, size=common.integers(1, 4))) for _ in range(200)]
     words = []
     while len(words) < lexicon:
         w = "".join(rng.choice(syllables, size=rng.integers(1, 4)))
@@ -332,7 +346,7 @@ def synthetic_documents(lang, seed=0, n_bytes=500_000, lexicon=1500, successors=
                 fresh = np.searchsorted(zipf, rng.random(n))
                 follower = np.searchsorted(succ_p, rng.random(n))
                 comma = rng.random(n) < 0.06
-                if proper:  # script="shared": a name in place of the word (own: no draw, output unchanged)
+                if proper:  # a name in place of the word (script="own": no draw, output unchanged)
                     name, name_id = rng.random(n) < names, rng.integers(0, len(proper), n)
                 else:
                     name, name_id = np.zeros(n, bool), None
@@ -357,5 +371,5 @@ def synthetic_sources(langs=None, seed=0, n_bytes=500_000, script="own"):
         raise DataError(f"data.py: no synthetic language {', '.join(unknown)}; available: {', '.join(SYNTHETIC_SCRIPTS)}")
     if script not in SCRIPTS:
         raise DataError(f"data.py: unknown synthetic script {script!r}; use one of {', '.join(SCRIPTS)}")
-    desc = f"synthetic(seed={seed})" if script == "own" else f"synthetic(seed={seed}, script=shared)"
+    desc = f"synthetic(seed={seed})" if script == "own" else f"synthetic(seed={seed}, script={script})"
     return {lang: (desc, synthetic_documents(lang, seed, n_bytes, script=script)) for lang in langs}

@@ -57,6 +57,7 @@ source = "synthetic"  # how to build the corpus when it is missing: synthetic | 
 source_path = ""  # textdir: the directory of <lang>.txt[.xz] files
 source_langs = ""  # comma-separated; "" = all the source has (must include probe_lang)
 source_mb = 0.5  # synthetic: MB per language; cc100: MB kept per language
+source_script = "own"  # synthetic: own | shared | names (sources.synthetic_documents says what each is)
 vocab = 8192  # compact vocabulary size (0 = full cl100k)
 sizes = "micro-25k,micro-100k,micro-400k"  # model.LADDER names
 schedules = "continual,stationary"
@@ -166,7 +167,7 @@ def ensure_corpus():
     langs = [s for s in source_langs.split(",") if s]
     print(f"--- building corpus {data_dir}/{corpus} from {source}")
     if source == "synthetic":
-        texts = sources.synthetic_sources(langs, 0, int(source_mb * 1e6))
+        texts = sources.synthetic_sources(langs, 0, int(source_mb * 1e6), source_script)
     elif source == "textdir":
         texts = sources.textdir_sources(source_path, langs)
     elif source == "cc100":

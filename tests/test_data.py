@@ -51,6 +51,30 @@ def test_shared_script_languages_share_most_tokens(tmp_path):
         sources.synthetic_sources(["el"], script="latin")
 
 
+def test_names_script_makes_the_held_out_tokens_rare_not_absent(tmp_path):
+    """script="names": the training languages cite Latin names and words, vi writes in Latin with
+    some letters of its own: most of vi's tokens occur in training, but rarely, and a minority
+    never (as in the wiki corpus), unlike own scripts (most never) or one shared alphabet (all often)."""
+    langs = ["el", "uk", "hy", "vi"]
+
+    def profile(script):
+        texts = sources.synthetic_sources(langs, seed=0, n_bytes=60_000, script=script)
+        data.build_corpus(script, texts, tmp_path, vocab_k=400, val_min_tokens=1000)
+        bins, _ = data.load_corpus(tmp_path, script, langs)
+        def freq(lang):
+            return np.bincount(np.asarray(bins[lang]["train"]), minlength=400) / len(bins[lang]["train"])
+
+        vi = np.asarray(bins["vi"]["train"])
+        f = (sum(freq(lang) for lang in langs[:-1]) / 3)[vi]
+        return (f == 0).mean(), (f < freq("vi")[vi] / 10).mean()  # absent; 10x rarer than in vi
+
+    unseen, rare = profile("names")
+    assert 0.05 < unseen < 0.35 and rare - unseen > 0.3, (unseen, rare)
+    assert profile("own")[0] > 0.5 and profile("shared")[1] < 0.2
+    doc = next(sources.synthetic_documents("hy", script="names"))
+    assert any(w.isascii() and w.isalpha() for w in doc.split()) and not doc.isascii()
+
+
 def test_corpus_layout_and_meta(corpus_dir):
     root = corpus_dir / "synthetic"
     vocab = json.loads((root / "vocab.json").read_text())
