@@ -244,8 +244,11 @@ def write_report(s):
             lines += [f"| {g['schedule']} | {g['mode']} | "
                       + " | ".join(f"{fmt(p['onset'])} {fmt_ci(p['ci'])}" for p in g["predictions"]) + " |"
                       for g in predicted]
-        lines += [f"{g['schedule']}/{g['mode']}: none, the law is not established ({g['verdict']}); "
-                  "extrapolating it would say nothing." for g in o["groups"] if not g["predictions"]]
+        lines += [(f"{g['schedule']}/{g['mode']}: none; the verdict is the censored fit's, whose line has no "
+                   "interval at other sizes (and a few sizes say little about N a million times larger)."
+                   if g["censored_fit"] and g["verdict"] in ("sublinear", "superlinear") else
+                   f"{g['schedule']}/{g['mode']}: none, the law is not established ({g['verdict']}); "
+                   "extrapolating it would say nothing.") for g in o["groups"] if not g["predictions"]]
     bounds = [g for g in o["skipped"] if g.get("censored_fit")]
     if bounds:
         lines += ["\n### Groups with onsets at one size: what the censored runs say\n",
