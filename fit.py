@@ -33,6 +33,7 @@ The laws of the study, fitted from run directories that probe.py has measured.
 Usage:
     python fit.py out/run_a out/run_b ... --out out/fit
         [--bootstrap 1000] [--seed 0] [--huber-delta 0.1] [--forget-huber-delta 0.02] [--starts 5]
+    python fit.py --calibrate        # the onset law's fits on simulated censored studies
 Directories without onset.json are skipped with a warning. Writes summary.json, report.md,
 onset_vs_size.png, probe_curves.png and forgetting.png into --out (report.py draws and writes
 them).
@@ -49,7 +50,7 @@ import numpy as np
 
 import diagnostics
 from forgetting import fit_forgetting_law
-from regression import censored_line, fit_power_law, line_variance, t_interval
+from regression import calibrate_censored, censored_line, fit_power_law, line_variance, t_interval
 
 CONFIG_KEYS = ("schedule", "corpus", "vocab_hash", "seed", "n_nonembed", "model")
 PREDICT_N = (1e9, 7e9, 70e9)
@@ -367,7 +368,18 @@ def main(argv=None):
     p.add_argument("--forget-huber-delta", type=float, default=0.02,
                    help="Huber delta on forgetting residuals (nats)")
     p.add_argument("--starts", type=int, default=5, help="grid of starts: this many values per parameter")
+    p.add_argument("--calibrate", action="store_true",
+                   help="print the onset law's bias and coverage on simulated censored studies, and stop")
     args = p.parse_args(argv)
+    if args.calibrate:
+        print("simulated studies: 5 sizes 888-1,908 x 4 runs, stopped at 4e7 tokens (regression.calibrate_censored)")
+        print(f"{'alpha':>6}{'sd':>5}{'censored':>10}{'studies':>8}  censored fit: median, coverage"
+              "  | least squares over seen: median, coverage")
+        for r in calibrate_censored():
+            print(f"{r['alpha']:>6.1f}{r['sd']:>5.1f}{r['censored']:>10.2f}{r['studies']:>8}  "
+                  f"{r['censored_fit_median']:>20.2f} {r['censored_fit_coverage']:>8.3f}  | "
+                  f"{r['least_squares_median']:>30.2f} {r['least_squares_coverage']:>8.3f}")
+        return None
     if args.bootstrap < 0 or args.starts < 1 or args.huber_delta <= 0 or args.forget_huber_delta <= 0:
         fail("--bootstrap must be >= 0, --starts >= 1 and the Huber deltas > 0")
 

@@ -217,3 +217,35 @@ def censored_line(x, y, censored, level=0.95, max_half_width=20.0):
             lo, hi = (lo, mid) if below(m + sign * mid) else (mid, hi)
         ends.append(float(m + sign * 0.5 * (lo + hi)))
     return {"c": float(c), "m": float(m), "s": float(s), "m_ci": ends, "n_obs": n_obs}
+
+
+def calibrate_censored(alphas=(0.8, 2.0, 3.0, 4.0), sds=(0.3, 0.5), n_studies=200, seed=0,
+                       sizes=(888, 1107, 1350, 1617, 1908), runs=4, first=4e6, last=4e7):
+    """Simulated studies of a design (runs per size, onsets first * (N / N_0)^alpha with normal
+    scatter sd in log onset, runs stopped at `last` tokens) with a known alpha: per (alpha, sd),
+    the share of runs censored and, for least squares over the seen onsets and for the censored
+    fit, the median alpha and the coverage of its 95% interval. `python fit.py --calibrate`."""
+    rng = np.random.default_rng(seed)
+    x = np.log(np.repeat(np.asarray(sizes, float), runs))
+    rows = []
+    for alpha in alphas:
+        for sd in sds:
+            cens_share, cf, cf_cover, ls, ls_cover = [], [], [], [], []
+            for _ in range(n_studies):
+                y = np.log(first) + alpha * (x - x[0]) + rng.normal(0, sd, x.size)
+                cens = y > np.log(last)
+                cens_share.append(cens.mean())
+                if (~cens).sum() >= 3 and np.unique(x[~cens]).size >= 2:
+                    line = censored_line(x, np.where(cens, np.log(last), y), cens)
+                    lo, hi = (-np.inf if line["m_ci"] is None or line["m_ci"][0] is None else line["m_ci"][0],
+                              np.inf if line["m_ci"] is None or line["m_ci"][1] is None else line["m_ci"][1])
+                    cf.append(line["m"])
+                    cf_cover.append(lo <= alpha <= hi)
+                    (_, m), covs, df = ols_line(x[~cens], y[~cens])
+                    ci = t_interval(m, line_variance(covs, np.array([0.0, 1.0])), df)
+                    ls.append(m)
+                    ls_cover.append(ci is not None and ci[0] <= alpha <= ci[1])
+            rows.append({"alpha": alpha, "sd": sd, "censored": float(np.mean(cens_share)), "studies": len(cf),
+                         "censored_fit_median": float(np.median(cf)), "censored_fit_coverage": float(np.mean(cf_cover)),
+                         "least_squares_median": float(np.median(ls)), "least_squares_coverage": float(np.mean(ls_cover))})
+    return rows

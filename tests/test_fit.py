@@ -401,23 +401,10 @@ def test_censored_line_covers_where_dropping_censored_runs_is_biased():
     """Our small-end design (5 sizes over a factor 2.1, 4 runs each, runs stopped at 4x10^7
     tokens) with a steep true law: a third of the runs see no onset. Least squares over the
     seen onsets is biased towards a flat line and undercovers; the censored fit must not be."""
-    rng = np.random.default_rng(9)
-    x = np.log(np.repeat([888.0, 1107, 1350, 1617, 1908], 4))
-    alpha, last = 4.0, np.log(4e7)
-    cover, est, ls_est, censored = [], [], [], []
-    for _ in range(150):
-        y = np.log(4e6) + alpha * (x - x[0]) + rng.normal(0, 0.5, x.size)
-        cens = y > last
-        line = regression.censored_line(x, np.where(cens, last, y), cens)
-        lo, hi = (v if v is not None else s * np.inf for v, s in zip(line["m_ci"], (-1, 1)))
-        cover.append(lo <= alpha <= hi)
-        est.append(line["m"])
-        ls_est.append(regression.ols_line(x[~cens], y[~cens])[0][1])
-        censored.append(cens.mean())
-    assert 0.25 < np.mean(censored) < 0.4
-    assert np.mean(cover) >= 0.93, np.mean(cover)
-    assert abs(np.median(est) - alpha) < 0.15
-    assert np.median(ls_est) < alpha - 0.5  # what the censored fit is for
+    (r,) = regression.calibrate_censored(alphas=(4.0,), sds=(0.5,), n_studies=150, seed=9)
+    assert 0.25 < r["censored"] < 0.4 and r["studies"] == 150
+    assert r["censored_fit_coverage"] >= 0.93 and abs(r["censored_fit_median"] - 4.0) < 0.15
+    assert r["least_squares_median"] < 3.5 and r["least_squares_coverage"] < 0.93  # what the censored fit is for
 
 
 def test_censored_runs_decide_the_verdict(tmp_path):
