@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import data
+from vocab import EOT_TEXT, get_tokenizer, load_vocab, Vocab
 import sources
 
 SCRIPTS = {
@@ -92,14 +93,14 @@ def test_corpus_layout_and_meta(corpus_dir):
 
 def test_validation_is_whole_held_out_documents(corpus_dir):
     bins, vocab = data.load_corpus(corpus_dir, "synthetic", ["uk"])
-    docs = {s: set(vocab.decode(np.asarray(bins["uk"][s])).split(data.EOT_TEXT)) - {""} for s in ("train", "val")}
+    docs = {s: set(vocab.decode(np.asarray(bins["uk"][s])).split(EOT_TEXT)) - {""} for s in ("train", "val")}
     original = set(sources.synthetic_documents("uk", seed=0, n_bytes=150_000))
     assert docs["train"] | docs["val"] == original  # nothing cut, nothing lost
     assert not docs["train"] & docs["val"]
 
 
 def test_compact_vocab_roundtrip_every_script(corpus_dir):
-    vocab = data.load_vocab(corpus_dir / "synthetic")  # chosen on synthetic text: most real tokens fall back to bytes
+    vocab = load_vocab(corpus_dir / "synthetic")  # chosen on synthetic text: most real tokens fall back to bytes
     for lang, text in SCRIPTS.items():
         ids = vocab.encode(text)
         assert ids.dtype == np.uint16 and ids.max() < vocab.size
@@ -107,9 +108,9 @@ def test_compact_vocab_roundtrip_every_script(corpus_dir):
 
 
 def test_compact_vocab_keeps_frequent_ids():
-    enc, name = data.get_tokenizer()
+    enc, name = get_tokenizer()
     counts = {"a": np.bincount(enc.encode_ordinary("hello world " * 50 + "rare"), minlength=enc.n_vocab)}
-    v = data.Vocab.choose(enc, name, counts, 300)
+    v = Vocab.choose(enc, name, counts, 300)
     hello = v.encode("hello world")
     assert len(hello) == 2  # both words kept whole
     assert len(v.encode("rare")) <= 4

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import data
+from vocab import EOT_TEXT
 import sources
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzαβγδεζηθικλμνξοπρστυφχψωабвгдежзийклмнопрстуфхцчшщьюяєіїàảãáạăâđêôơư"
@@ -63,7 +64,7 @@ def test_textdir_every_compression_and_a_directory_per_language(tmp_path):
     for lang in ("aa", "dd"):
         got = set()
         for split in ("train", "val"):
-            got |= set(vocab.decode(np.asarray(bins[lang][split])).split(data.EOT_TEXT)) - {""}
+            got |= set(vocab.decode(np.asarray(bins[lang][split])).split(EOT_TEXT)) - {""}
         assert got == set(docs[lang])
         meta = json.loads((root / lang / "meta.json").read_text())
         assert meta["documents"] == 12 and meta["tokens"] == meta["train_tokens"] + meta["val_tokens"]
