@@ -10,8 +10,9 @@ The laws of the study, fitted from run directories that probe.py has measured.
    comes from that scatter: a t interval with n - 2 degrees of freedom around the slope, with
    the larger of the classical and the HC3 heteroscedasticity-consistent standard error
    (Long and Ervin 2000), because the onset's noise differs between sizes. Point estimate and
-   interval are one statistic. A bootstrap with 3 runs per size undercovered (89% for a nominal 95%, and it excluded the
-   truth when noise differed between sizes); this interval covers at >= 92% in
+   interval are one statistic. A bootstrap with 3 runs per size undercovered (89% for a
+   nominal 95%, and it excluded the truth when noise differed between sizes); this interval
+   covers at >= 92% in
    tests/test_fit.py's simulated studies (5 sizes x 3 runs, onsets carrying the estimator's
    measured error). The same covariance gives intervals for log a, onsets predicted at large
    N (given only when the verdict establishes a law) and, with Welch-Satterthwaite degrees
@@ -24,7 +25,11 @@ The laws of the study, fitted from run directories that probe.py has measured.
    drawn as lower bounds and checked against the line (consistent if the predicted onset is
    at or beyond the run's last checkpoint). So is an onset that is not established: its
    interval is open above (2.5% or more of onset.py's bootstrap curves never rise), so the
-   run does not show that the curve turns; its estimate is reported beside it.
+   run does not show that the curve turns; its estimate is reported beside it. Where a group
+   has such runs, least squares over the seen onsets is biased flat (the largest sizes enter
+   only through their earliest onsets), so alpha is also fitted by censored maximum likelihood
+   over all runs (regression.censored_line; `--calibrate` prints its bias and coverage), and
+   that fit gives the verdict.
 
 2. Forgetting law (Kalajdzievski 2024): F = A * (P^a * S)^b + E, fitted in forgetting.py from
    the runs' probe records (its docstring says how); the line fits and intervals both laws

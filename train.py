@@ -347,7 +347,8 @@ def main(argv):
         (out / "ckpt").mkdir(parents=True, exist_ok=True)
         (out / "state").mkdir(exist_ok=True)
         write_json(out / "config.json", run_info)
-        (out / "log.jsonl.tmp").write_text("".join(ln + "\n" for ln, _ in past))  # so a resumed log equals an uninterrupted one
+        # the steps before the resumed one, so that a resumed log equals an uninterrupted one
+        (out / "log.jsonl.tmp").write_text("".join(ln + "\n" for ln, _ in past))
         os.replace(out / "log.jsonl.tmp", out / "log.jsonl")
         log = open(out / "log.jsonl", "a")
         print(f"{model_desc(raw_model, cfg)} | {schedule} on {','.join(train_langs)} | "
