@@ -294,11 +294,14 @@ def synthetic_documents(lang, seed=0, n_bytes=500_000, lexicon=1500, successors=
     and numbers common to all languages, as European languages share letters, syllables,
     digits and names; a held-out language then shares most of its tokens with the others
     while its words (and their order) remain its own. script="names": each language in its own
-    script, as with "own", but a fraction `names` of its words are names and numbers common to
-    all, written in the Latin letters of SHARED_LETTERS, as Wikipedia in Greek or Armenian cites
-    Latin names; "vi" writes Latin syllables, a fraction `marked` of them with one letter of its
-    own (a diacritic), so its letters are rare in the training languages and its diacritics
-    absent, as Vietnamese finds them in the real corpus."""
+    script, as with "own", but a fraction `names` of its words are names, numbers and lower-case
+    words common to all, written in the Latin letters of SHARED_LETTERS, as Wikipedia in Greek
+    or Armenian cites Latin names and titles; "vi" writes Latin syllables, a fraction `marked` of
+    them with one letter of its own (a diacritic), so its tokens are rare in the training
+    languages and some absent, as Vietnamese's are in the wiki corpus: there (vocabulary 512) 9%
+    of its tokens never occur in the training languages and 67% occur below a frequency of 1e-3;
+    here (names 0.1, 2 MB per language, vocabulary 512) 17% and 58%. `names` defaults to 0.05
+    for "shared" and 0.1 for "names"."""
     if script not in SCRIPTS:
         raise DataError(f"data.py: unknown synthetic script {script!r}; use one of {', '.join(SCRIPTS)}")
     if names is None:  # "names": vi's tokens then as rare in training as Vietnamese's in the wiki corpus
@@ -311,7 +314,7 @@ def synthetic_documents(lang, seed=0, n_bytes=500_000, lexicon=1500, successors=
     if script == "shared":
         syllables = list(rng.choice(pool, size=120, replace=False))
     elif script == "names" and latin:
-        # a Latin-script language (vi): Latin syllables, a third of them with one letter of its own
+        # a Latin-script language (vi): Latin syllables, a fraction `marked` with one letter of its own
         syllables = [w if rng.random() >= marked else w[:i] + rng.choice(own_marks) + w[i + 1:]
                      for w, i in ((w, int(rng.integers(len(w)))) for w in rng.choice(pool, size=120, replace=False))]
     else:
