@@ -300,7 +300,7 @@ def synthetic_documents(lang, seed=0, n_bytes=500_000, lexicon=1500, successors=
     them with one letter of its own (a diacritic), so its tokens are rare in the training
     languages and some absent, as Vietnamese's are in the wiki corpus: there (vocabulary 512) 9%
     of its tokens never occur in the training languages and 67% occur below a frequency of 1e-3;
-    here (names 0.1, 2 MB per language, vocabulary 512) 17% and 58%. `names` defaults to 0.05
+    here (names 0.1, 0.3 MB per language, vocabulary 512) 17% and 58%. `names` defaults to 0.05
     for "shared" and 0.1 for "names"."""
     if script not in SCRIPTS:
         raise DataError(f"data.py: unknown synthetic script {script!r}; use one of {', '.join(SCRIPTS)}")
