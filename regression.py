@@ -185,8 +185,7 @@ def censored_line(x, y, censored, level=0.95, max_half_width=20.0):
     least-squares t interval. An end the data do not bound (e.g. every point of the largest
     sizes censored bounds the slope from below only) is None. Returns dict c, m, s, m_ci, n_obs.
     tests/test_fit.py measures its coverage on simulated censored studies."""
-    x, y, cens = (np.asarray(v) for v in (x, y, censored))
-    x, y, cens = x.astype(float), y.astype(float), cens.astype(bool)
+    x, y, cens = np.asarray(x, float), np.asarray(y, float), np.asarray(censored, bool)
     n_obs = int((~cens).sum())
     if n_obs < 2 or np.unique(x).size < 2:
         raise ValueError("a censored line needs 2 uncensored points and 2 distinct x or more")
