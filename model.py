@@ -66,6 +66,8 @@ class GPTConfig:
 
 # name -> (n_layer, n_head, n_embd); the name is the approximate non-embedding size.
 LADDER = {
+    "micro-500": (1, 1, 6),
+    "micro-700": (1, 1, 7),
     "micro-1k": (1, 1, 8),
     "micro-1.1k": (1, 1, 9),
     "micro-1.3k": (1, 1, 10),

@@ -14,7 +14,8 @@ Schedules:
 Checkpoints (ckpt_schedule): "tasks" (the default, the paper's protocol as far as we know it)
 at the end of the first task and of every ckpt_every_tasks-th task, plus n_ckpt - 1
 log-spaced points inside the first task; a stationary run uses the same token cadence.
-"log" and "linear": n_ckpt points spaced so in tokens. Step 0 (the initialisation) and the
+"log" and "linear": n_ckpt points spaced so in tokens ("log" from ckpt_from_tokens on when it is
+set: the first tokens, before pretraining has changed what a probe sees, need no dense grid). Step 0 (the initialisation) and the
 last step are always included. A sidecar's language is that of the task starting at its
 step: at a task's end, the next task's.
 
@@ -94,6 +95,7 @@ reset_optimizer_at_task = False  # continual: fresh AdamW state at every task bo
 ckpt_schedule = "tasks"  # tasks | log | linear
 ckpt_every_tasks = 1  # tasks: a checkpoint at the end of every k-th task
 n_ckpt = 12  # log | linear: checkpoints after step 0; tasks: n_ckpt - 1 log-spaced ones inside the first task
+ckpt_from_tokens = 0  # log: the first log-spaced checkpoint at this many tokens (0: after the first step)
 eval_batches = 4  # fixed validation batches per language at every checkpoint
 diagnostics = True  # weights, dormant units, ranks, attention, unseen tokens, updates: in every checkpoint's sidecar
 # methods against loss of plasticity (mitigations.py), all off by default
@@ -135,7 +137,10 @@ def checkpoint_steps(max_steps, tokens_per_step):
     if ckpt_schedule == "linear":
         steps = [round(max_steps * (i + 1) / n_ckpt) for i in range(n_ckpt)]
     elif ckpt_schedule == "log":
-        steps = [round(max_steps ** ((i + 1) / n_ckpt)) for i in range(n_ckpt)]
+        first = max(1, min(max_steps, round(ckpt_from_tokens / tokens_per_step)))
+        steps = [round(first * (max_steps / first) ** (i / max(1, n_ckpt - 1))) for i in range(n_ckpt)]
+        if first == 1:  # from the first step: n_ckpt points after it, as always
+            steps = [round(max_steps ** ((i + 1) / n_ckpt)) for i in range(n_ckpt)]
     else:  # the first step of task k: the state at the end of the task before it
         def task_end(k):
             return -(-k * task_tokens // tokens_per_step)
@@ -196,6 +201,7 @@ def load_state(out, dev, master=True):
 
 
 def main(argv):
+    defaults = configure(dict(globals()), [])  # what a setting was in a run saved before it existed
     config = configure(globals(), argv)
     tune_malloc()
     if model not in LADDER:
@@ -204,8 +210,11 @@ def main(argv):
         raise SystemExit(f"train.py: schedule must be continual or stationary, got {schedule!r}")
     if ckpt_schedule not in ("tasks", "log", "linear") or lr_schedule not in ("constant", "cosine"):
         raise SystemExit("train.py: ckpt_schedule must be tasks|log|linear and lr_schedule constant|cosine")
-    if ckpt_every_tasks < 1 or n_ckpt < 1:
-        raise SystemExit("train.py: ckpt_every_tasks and n_ckpt must be >= 1")
+    if ckpt_every_tasks < 1 or n_ckpt < 1 or ckpt_from_tokens < 0:
+        raise SystemExit("train.py: ckpt_every_tasks and n_ckpt must be >= 1 and ckpt_from_tokens >= 0")
+    if ckpt_from_tokens and ckpt_schedule != "log":
+        raise SystemExit(f"train.py: ckpt_from_tokens places the log schedule; fix: --ckpt_schedule=log "
+                         f"or leave ckpt_from_tokens at 0 (ckpt_schedule is {ckpt_schedule!r})")
 
     # --- processes and device
     ddp = int(os.environ.get("RANK", -1)) != -1
@@ -296,7 +305,7 @@ def main(argv):
     if state is not None:
         saved = dict(state["config"], data_sha256=state.get("data_sha256", data_sha))
         now = dict(config, data_sha256=data_sha)
-        diff = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k) != v}
+        diff = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k, defaults.get(k)) != v}
         fixed = {k: d for k, d in diff.items() if k not in RESUMABLE}
         if fixed:
             raise SystemExit(f"train.py: {out} was trained with other settings {fixed} (saved, now); these cannot "

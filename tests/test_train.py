@@ -181,3 +181,15 @@ def test_each_shape_setting_overrides_the_preset_alone(tmp_path, corpus_dir):
     p = train([*args, "--model=micro-3k", "--n_embd=13", f"--out_dir={tmp_path / 'bad'}"], check=False)
     assert p.returncode != 0 and p.stderr.strip() == ("train.py: n_embd 13 is not a multiple of n_head 2; "
                                                       "fix: choose --n_embd and --n_head so that it is")
+
+
+def test_log_checkpoints_from_a_token_count(tmp_path, corpus_dir):
+    """ckpt_from_tokens starts the log-spaced grid there (n_ckpt points up to the last step, the
+    initialisation kept), and only for the log schedule."""
+    common = [f"--data_dir={corpus_dir}", *TINY, "--max_tokens=25600", "--ckpt_schedule=log", "--n_ckpt=4",
+              "--eval_batches=1", "--save_every=1000"]  # 100 steps of 256 tokens
+    train([*common, f"--out_dir={tmp_path / 'from'}", "--ckpt_from_tokens=2560"])
+    assert [c["step"] for c in sidecars(tmp_path / "from")] == [0, 10, 22, 46, 100]  # 10 * 10^(i/3)
+    p = train([*common, f"--out_dir={tmp_path / 'bad'}", "--ckpt_from_tokens=2560", "--ckpt_schedule=linear"],
+              check=False)
+    assert p.returncode != 0 and "ckpt_from_tokens places the log schedule" in p.stderr
