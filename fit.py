@@ -277,7 +277,8 @@ def fit_onset_group(schedule, mode, runs, delta, starts):
 def _group_points(runs, mode):
     return [{"run": r.name, "N": r.n, "onset": o.tokens, "tasks": o.tasks, "censored": o.tokens is None,
              "resolved": o.resolved, "last_tokens": o.last_tokens, "interval": o.interval,
-             "estimate": o.estimate, "open_above": o.open_above, "bound": o.bound if o.tokens is None else None}
+             "estimate": o.estimate, "open_above": o.open_above, "bound": o.bound if o.tokens is None else None,
+             "other_metric": (r.head or {}).get("other_metric_onsets", {}).get(mode)}
             for r, o in ((r, r.onsets[mode]) for r in runs)]
 
 
@@ -417,7 +418,7 @@ def main(argv=None):
         print(f"{g['schedule']}/{g['mode']}: alpha = {g['alpha']:.3f} {ci}"
               + (f", censored likelihood {cf['alpha']:.3f} {report.fmt_open(cf['alpha_ci'])}" if cf else "")
               + f" -> {g['verdict']}")
-    print(f"wrote {args.out}/summary.json, report.md and 3 figures")
+    print(f"wrote {args.out}/summary.json, report.md and 4 figures")
     return summary
 
 

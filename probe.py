@@ -93,15 +93,17 @@ calib_sets = 200  # calibrate: simulated curve sets per (shape, noise, checkpoin
 # ----------------------------------------------------------------------------- onset
 
 
-def metric_table(records, mode, seed_list):
+def metric_table(records, mode, seed_list, name=None):
     """(tokens, table[seed][checkpoint], scratch[seed] or None) over the trained checkpoints
-    that every seed has probed, from the best-lr records of one mode."""
+    that every seed has probed, from the best-lr records of one mode; name: the metric (the
+    setting's by default)."""
+    name = name or metric
     by = {(r["ckpt_step"], r["seed"]): r for r in records if r["mode_name"] == mode and r["best_lr"]}
     steps = sorted({s for s, _ in by})
     trained = [s for s in steps if s > 0 and all((s, sd) in by for sd in seed_list)]
     tokens = [by[(s, seed_list[0])]["tokens"] for s in trained]
-    table = [[by[(s, sd)][metric] for s in trained] for sd in seed_list]
-    scratch = [by[(0, sd)][metric] for sd in seed_list] if all((0, sd) in by for sd in seed_list) else None
+    table = [[by[(s, sd)][name] for s in trained] for sd in seed_list]
+    scratch = [by[(0, sd)][name] for sd in seed_list] if all((0, sd) in by for sd in seed_list) else None
     return tokens, table, scratch
 
 
@@ -123,18 +125,20 @@ def annotate(records, task_tokens):
         r["dauc"] = None if a is None else round(100 * (r["auc"] / a - 1), 4)
 
 
-def onsets_from_records(records, seed_list, tol, n_boot, task_tokens, in_tasks):
+def onsets_from_records(records, seed_list, tol, n_boot, task_tokens, in_tasks, name=None):
     """{mode_name: onset dict} from the records of a run; in_tasks (continual runs) adds the
-    onset in tasks of task_tokens. delta_pct: dAUC of the seed-mean metric per checkpoint."""
+    onset in tasks of task_tokens. delta_pct: dAUC of the seed-mean metric per checkpoint.
+    name: the metric (the setting's by default)."""
+    name = name or metric
     out = {}
     for mode in sorted({r["mode_name"] for r in records}):
-        tokens, table, scratch = metric_table(records, mode, seed_list)
+        tokens, table, scratch = metric_table(records, mode, seed_list, name)
         if len(tokens) < 2:
             continue
         est = onset.estimate_onset(tokens, table, scratch, tol, n_boot)
         mean = np.mean(table, 0)
         ref = tokens.index(reference_tokens(tokens, task_tokens))
-        est.update(metric=metric, mode=mode, n_seeds=len(seed_list), tokens=tokens,
+        est.update(metric=name, mode=mode, n_seeds=len(seed_list), tokens=tokens,
                    mean_curve=[float(v) for v in mean],
                    scratch=None if scratch is None else float(np.mean(scratch)),
                    delta_ref_tokens=tokens[ref], delta_pct=[float(100 * (v / mean[ref] - 1)) for v in mean])
@@ -350,8 +354,16 @@ def finish(run, run_path, records, seed_list, provenance):
     if not onsets:
         print("probe.py: fewer than two trained checkpoints probed: no onset estimated")
         return
+    # the other metric too: the AUC weighs the start of the fine-tuning curve (the checkpoint's
+    # loss before any step), the final loss only its end; an onset in one and not the other says which
+    other = "final" if metric == "auc" else "auc"
+    other_onsets = {mode: {k: est[k] for k in ("metric", "onset_tokens", "interval", "censored", "resolved",
+                                                 "best_tokens", "last_tokens")}
+                    for mode, est in onsets_from_records(records, seed_list, onset_tol, n_boot, run["task_tokens"],
+                                                         False, other).items()}
     head = onsets.get("full") or next(iter(onsets.values()))
-    write_json(run_path / "onset.json", dict(head, run=run_path.name, onsets_by_mode=onsets, **provenance))
+    write_json(run_path / "onset.json", dict(head, run=run_path.name, onsets_by_mode=onsets,
+                                             other_metric_onsets=other_onsets, **provenance))
     plot(run, onsets, records, seed_list, run_path / "probe.png", provenance.get("diagnostics"))
     for mode, est in onsets.items():
         if est["censored"]:
@@ -368,7 +380,21 @@ def finish(run, run_path, records, seed_list, provenance):
             desc += (f"; {est['checkpoint_noise_share']:.0%} of the noise is checkpoint-to-checkpoint, "
                      "which more probe seeds cannot reduce (more checkpoints or training seeds can)")
         print(f"{mode}: {desc}; best checkpoint at {est['best_tokens']:,.0f} tokens")
+        o = other_onsets.get(mode)
+        if o:
+            print(f"{mode}, {o['metric']} loss: " + (f"no onset up to {o['last_tokens']:,.0f} tokens (censored)"
+                                                    if o["censored"] else f"onset at {o['onset_tokens']:,.0f} tokens"))
     print(f"wrote {run_path / 'probe.jsonl'}, {run_path / 'onset.json'}, {run_path / 'probe.png'}")
+
+
+def cost_tokens(rec, block_size):
+    """What one probe record cost, in training tokens of the same model: its fine-tuning steps
+    (forward and backward, as in training) plus its probe-language and forgetting evaluations,
+    counted at a third (forward only). A study's probe cost over its training cost is the sum
+    of these over its records divided by the tokens it trained on (sweep.py's RUN.md)."""
+    tokens = rec["batch_size"] * block_size
+    evals = len(rec["eval_steps"]) * (rec["eval_batches"] + len(rec["forget"]) * rec["forget_batches"])
+    return tokens * (rec["probe_steps"] + evals / 3)
 
 
 def mark_best(records):

@@ -1,15 +1,11 @@
 """
-What fit.py writes: the figures and the Markdown report of a fit, and summary.json.
+What fit.py writes: the figures (figures.py draws them), the Markdown report of a fit, and
+summary.json.
 
     python fit.py out/demo/*-s0 --out out/demo/fit      # calls write_outputs() below
     python report.py --compare out/s/fit/none out/s/fit/snp --out out/s/fit/mitigations
 
-onset_vs_size.png  each run's onset and 95% interval against N, unresolved (x) and censored
-                   (^) runs marked, the fitted line over the sizes it was fitted on, its band
-probe_curves.png   the probe metric of every run against training tokens, one colour per
-                   size, the onsets marked
-forgetting.png     forgetting against fine-tuning steps per trainable-parameter count, with
-                   the fitted law; final forgetting against final learning
+*.png              the four figures of figures.py
 report.md          every run's onset, the laws with their intervals and verdicts
 summary.json       everything above as numbers; written last, so its presence means the
                    whole output was written
@@ -19,152 +15,25 @@ mitigations.md     (--compare) each mitigation's fit against that of the runs wi
 import json
 import os
 
-import matplotlib
 import numpy as np
 
+import figures
 import fit
-import forgetting
-import regression
-from onset import t_quantile
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+from figures import fmt, fmt_ci, fmt_open
 
 
 def write_outputs(out, summary, runs, fdata):
-    """The three figures, report.md and (last) summary.json into the directory out."""
+    """The four figures, report.md and (last) summary.json into the directory out."""
     os.makedirs(out, exist_ok=True)
-    plot_onsets(os.path.join(out, "onset_vs_size.png"), summary["onset"])
-    plot_probe_curves(os.path.join(out, "probe_curves.png"), runs)
-    plot_forgetting(os.path.join(out, "forgetting.png"), summary["forgetting"], fdata)
+    figures.plot_onsets(os.path.join(out, "onset_vs_size.png"), summary["onset"])
+    figures.plot_probe_curves(os.path.join(out, "probe_curves.png"), runs)
+    figures.plot_probe_parts(os.path.join(out, "probe_parts.png"), runs)
+    figures.plot_forgetting(os.path.join(out, "forgetting.png"), summary["forgetting"], fdata)
     write_atomic(os.path.join(out, "report.md"), write_report(summary))
     write_atomic(os.path.join(out, "summary.json"), json.dumps(_jsonable(summary), indent=2, allow_nan=False))
 
 
-# ----------------------------------------------------------------------------- figures
-
-COLOURS = {"continual": "C0", "stationary": "C1"}
-STYLES = {"continual": "-", "stationary": "--"}
-
-
-def plot_onsets(path, onset):
-    fig, ax = plt.subplots(figsize=(7.5, 5))
-    groups = onset["groups"] + onset["skipped"]
-    modes = sorted({g["mode"] for g in groups})
-    for g in groups:
-        colour, k = COLOURS.get(g["schedule"], "C2"), modes.index(g["mode"])
-        label = f"{g['schedule']} / {g['mode']}"
-        seen = [p for p in g["runs"] if not p["censored"]]
-        if seen:
-            errs = np.array([[p["onset"] - p["interval"][0], (p["interval"][1] or p["last_tokens"]) - p["onset"]]
-                             if p["interval"] else [0.0, 0.0] for p in seen]).T
-            ax.errorbar([p["N"] for p in seen], [p["onset"] for p in seen], yerr=np.clip(errs, 0, None),
-                        fmt="osDvP*"[k % 6], color=colour, alpha=0.8, capsize=2, label=label)
-        grid_bound = [p for p in seen if not p["resolved"]]
-        if grid_bound:
-            ax.scatter([p["N"] for p in grid_bound], [p["onset"] for p in grid_bound], marker="x", s=90,
-                       color=colour, label=f"{label}: unresolved, before the second checkpoint")
-        cens = [p for p in g["runs"] if p["censored"]]
-        if cens:
-            ax.scatter([p["N"] for p in cens], [p.get("bound") or p["last_tokens"] for p in cens], marker="^", s=60,
-                       facecolors="none", edgecolors=colour, label=f"{label}: censored or not established, at its bound")
-        if g.get("censored_fit"):  # the line by censored likelihood, over every size of the group
-            cf, grid = g["censored_fit"], np.geomspace(min(p["N"] for p in g["runs"]), max(p["N"] for p in g["runs"]), 60)
-            ax.plot(grid, np.exp(cf["log_a"] + cf["alpha"] * np.log(grid)), ":", lw=2.5, color=colour,
-                    label=f"{label} censored likelihood: alpha = {cf['alpha']:.2f} {fmt_open(cf['alpha_ci'])}")
-        if "alpha" in g:  # a fitted group: the line over the sizes it was fitted on, and its 95% band
-            grid = np.geomspace(min(g["sizes"]), max(g["sizes"]), 60)
-            ax.plot(grid, np.exp(g["log_a"] + g["alpha"] * np.log(grid)), ["-", "--", ":", "-."][k % 4],
-                    color=colour, label=f"{label} fit: alpha = {g['alpha']:.2f} {fmt_ci(g['alpha_ci'])}, "
-                    + g["verdict"].split(":")[0])
-            if g["covs"] is not None:
-                V = np.stack([np.ones_like(grid), np.log(grid)], 1)
-                half = t_quantile(0.975, g["df"]) * np.sqrt([regression.line_variance(g["covs"], v) for v in V])
-                centre = g["log_a"] + g["alpha"] * np.log(grid)
-                ax.fill_between(grid, np.exp(centre - half), np.exp(centre + half), color=colour, alpha=0.15, lw=0)
-    sizes = sorted({p["N"] for g in groups for p in g["runs"]})
-    ax.set(xscale="log", yscale="log", xlabel="non-embedding parameters N", ylabel="onset (training tokens)",
-           title="Onset of plasticity loss vs model size (bars: 95% per run; band: 95% for the line)")
-    ax.set_xticks(sizes, [f"{n:,.0f}" for n in sizes])
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    ax.set_xlim(min(sizes) / 1.5, max(sizes) * 1.5)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    save_figure(fig, path)
-
-
-def plot_probe_curves(path, runs):
-    metric = runs[0].metric
-    modes = sorted({rec["mode_name"] for r in runs for rec in r.records}) or ["(none)"]
-    fig, axes = plt.subplots(1, len(modes), figsize=(6.5 * len(modes), 4.5), squeeze=False)
-    sizes = sorted({r.n for r in runs if r.records})
-    colour_of = {n: f"C{i % 10}" for i, n in enumerate(sizes)}  # one colour per size
-    for ax, mode in zip(axes[0], modes):
-        for r in runs:
-            by_tokens = {}
-            for rec in r.records:
-                if rec["mode_name"] == mode and rec.get(metric) is not None:
-                    by_tokens.setdefault(rec["tokens"], []).append(rec[metric])
-            if not by_tokens:
-                continue
-            colour = colour_of[r.n]
-            if 0 in by_tokens:  # the step-0 checkpoint cannot sit on a log axis: draw it as a reference line
-                ax.axhline(np.mean(by_tokens.pop(0)), color=colour, ls=":", lw=0.8)
-            t = np.array(sorted(by_tokens))
-            mean = np.array([np.mean(by_tokens[k]) for k in t])
-            std = np.array([np.std(by_tokens[k]) for k in t])
-            ax.plot(t, mean, STYLES.get(r.config["schedule"], "-."), color=colour, marker=".")
-            ax.fill_between(t, mean - std, mean + std, color=colour, alpha=0.15, lw=0)
-            o = r.onsets.get(mode)
-            if o is not None and o.tokens is not None and t[0] <= o.tokens <= t[-1]:  # the onset, on the curve
-                ax.plot([o.tokens], [np.interp(np.log(o.tokens), np.log(t), mean)], "v", ms=9, color=colour,
-                        markeredgecolor="k")
-        ax.set(xscale="log", xlabel="training tokens of the checkpoint",
-               ylabel=f"probe: {'AUC of the loss curve' if metric == 'auc' else 'final loss'} (nats)",
-               title=f"fine-tuning mode {mode}")
-    handles = [matplotlib.lines.Line2D([], [], color=colour_of[n], lw=3, label=f"N = {n:,.0f}") for n in sizes]
-    handles += [matplotlib.lines.Line2D([], [], color="grey", ls=ls, label=schedule) for schedule, ls in STYLES.items()]
-    handles += [matplotlib.lines.Line2D([], [], color="grey", marker="v", ls="", markeredgecolor="k", label="onset")]
-    axes[0, -1].legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.suptitle("Probe metric per run: mean ± sd over probe seeds; dotted: the step-0 (from scratch) checkpoint")
-    save_figure(fig, path)
-
-
-def plot_forgetting(path, result, d):
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-    if d is None:
-        left.text(0.5, 0.5, "no forgetting data", ha="center")
-    else:
-        params = result["params"]
-        for i, P in enumerate(result["distinct_P"]):
-            at = d["P"] == P
-            steps = np.unique(d["S"][at])
-            left.plot(steps, [d["F"][at & (d["S"] == s)].mean() for s in steps], "o", color=f"C{i}",
-                      label=f"P = {P:.3g}")
-            left.plot(steps, forgetting.forgetting_law(params, P, steps), color=f"C{i}")
-        left.set(xscale="log", xlabel="fine-tuning step S", ylabel="forgetting F (nats)",
-                 title=f"F = {result['form']}: b = {params['b']:.3g}, a = {params['a']:.3g}")
-        ticks = np.unique(d["S"])  # the steps themselves, written plainly (not 2x10^1)
-        ticks = ticks[::-(-len(ticks) // 8)]
-        left.set_xticks(ticks, [f"{s:g}" for s in ticks])
-        left.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        left.legend(fontsize=7)
-        lin = result["linear"]
-        right.plot(d["learn"], d["final"], ".", alpha=0.4)
-        xs = np.linspace(d["learn"].min(), d["learn"].max(), 2)
-        right.plot(xs, lin["c"] * xs + lin["d"], "k")
-        right.set(xlabel="final learning (zero-shot - final probe loss)", ylabel="final forgetting",
-                  title=f"F = {lin['c']:.3g} learn + {lin['d']:.3g}, R² = {lin['r2']:.2f}")
-    save_figure(fig, path)
-
-
 # ----------------------------------------------------------------------------- output
-
-def save_figure(fig, path):
-    tmp = path + ".tmp"
-    fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(tmp, path)
-
 
 def write_atomic(path, text):
     with open(path + ".tmp", "w") as f:
@@ -184,20 +53,14 @@ def _jsonable(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
-def fmt(v):
-    return "–" if v is None else f"{v:.3g}"
-
-
-def fmt_open(ci):
-    """An interval whose ends may be unbounded (None), as the censored fit's alpha can be."""
-    if ci is None:
+def fmt_other(o):
+    """The other probe metric's onset of a run (onset.json's other_metric_onsets), in a cell."""
+    if not o:
         return "–"
-    return f"[{'-inf' if ci[0] is None else f'{ci[0]:.3g}'}, {'unbounded' if ci[1] is None else f'{ci[1]:.3g}'}]"
-
-
-def fmt_ci(ci):
-    """An interval; an upper end of None (the onset may lie past the last checkpoint) reads 'censored'."""
-    return "–" if ci is None else f"[{ci[0]:.3g}, " + ("censored]" if ci[1] is None else f"{ci[1]:.3g}]")
+    if o["censored"]:
+        return f"{o['metric']}: none seen"
+    closed = o["interval"] and o["interval"][1] is not None
+    return f"{o['metric']}: {fmt(o['onset_tokens'])}" + ("" if closed else " (open above)")
 
 
 def write_report(s):
@@ -208,9 +71,12 @@ def write_report(s):
              f"(delta {s['options']['huber_delta']} in log onset) alongside. Forgetting law: "
              f"{s['options']['bootstrap']} bootstrap replicates, seed {s['options']['seed']}.\n",
              "## Onsets per run\n",
-             "Each run's onset from all its checkpoints and probe seeds (onset.py), with its 95% interval.\n",
-             "| schedule | mode | run | N | onset (tokens) [95%] | last checkpoint |",
-             "|---|---|---|---|---|---|"]
+             "Each run's onset from all its checkpoints and probe seeds (onset.py), with its 95% interval; "
+             "beside it the onset of the other probe metric (probe.py computes both): the AUC weighs the "
+             "start of the fine-tuning curve, the final loss only its end, so an onset in the AUC alone is "
+             "a worse starting point that fine-tuning makes up for, not a worse end.\n",
+             "| schedule | mode | run | N | onset (tokens) [95%] | other metric: onset | last checkpoint |",
+             "|---|---|---|---|---|---|---|"]
     for g in sorted(o["groups"] + o["skipped"], key=lambda g: (g["schedule"], g["mode"])):
         for p in sorted(g["runs"], key=lambda p: p["N"]):
             seen = (f"not established: {fmt(p['estimate'])} {fmt_ci(p['interval'])}, fitted as censored"
@@ -219,7 +85,7 @@ def write_report(s):
                 f" = {p['tasks']:.3g} tasks" if p.get("tasks") else "") + (
                 "" if p["resolved"] else " unresolved: before the second checkpoint")
             lines.append(f"| {g['schedule']} | {g['mode']} | {p['run']} | {fmt(p['N'])} | {seen} | "
-                         f"{fmt(p['last_tokens'])} |")
+                         f"{fmt_other(p.get('other_metric'))} | {fmt(p['last_tokens'])} |")
     lines.append("\n## Onset law: onset = a N^alpha\n")
     if not o["groups"]:
         lines.append("Not fitted: no (schedule, mode) group has onsets at two model sizes or more.")
@@ -314,7 +180,7 @@ def write_report(s):
                   + " |" for k, v in d.items()]
     if s["warnings"]:
         lines += ["\n## Warnings\n"] + [f"- {w}" for w in s["warnings"]]
-    lines.append("\nFigures: `onset_vs_size.png`, `probe_curves.png`, `forgetting.png`.\n")
+    lines.append("\nFigures: `onset_vs_size.png`, `probe_curves.png`, `probe_parts.png`, `forgetting.png`.\n")
     return "\n".join(lines)
 
 

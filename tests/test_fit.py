@@ -3,6 +3,7 @@
 import json
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -227,7 +228,7 @@ def test_end_to_end_modes_schedules_forgetting_and_figures(tmp_path):
     assert len(saved["inputs"]) == len(dirs)
     report = (out / "report.md").read_text()
     assert "sublinear" in report and "Forgetting law" in report and "skipped" in report
-    for name in ("onset_vs_size.png", "probe_curves.png", "forgetting.png"):
+    for name in ("onset_vs_size.png", "probe_curves.png", "probe_parts.png", "forgetting.png"):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name
     assert not [p for p in os.listdir(out) if p.endswith(".tmp")]
@@ -424,3 +425,21 @@ def test_censored_runs_decide_the_verdict(tmp_path):
     assert cf["alpha_ci"][0] > 1 and g["verdict"] == "superlinear"
     assert abs(cf["alpha"] - 2.5) < abs(g["alpha"] - 2.5)
     assert "censored likelihood" in (tmp_path / "fit" / "report.md").read_text()
+
+
+def test_report_shows_the_other_metrics_onset(tmp_path):
+    """probe.py estimates the onset of both probe metrics; the report puts the other one beside
+    each run's, so an onset of the AUC alone (a worse start that fine-tuning makes up for) shows."""
+    rng = np.random.default_rng(5)
+    dirs = experiment(tmp_path, rng, sizes=SIZES[:2], runs_per_size=2)
+    other = {"metric": "auc", "onset_tokens": 3e6, "interval": [2e6, 5e6], "censored": False, "resolved": True,
+             "best_tokens": 1e6, "last_tokens": 1e8}
+    for d, o in zip(dirs[:2], (other, dict(other, onset_tokens=None, interval=None, censored=True))):
+        onset = json.loads((Path(d) / "onset.json").read_text())
+        (Path(d) / "onset.json").write_text(json.dumps(dict(onset, other_metric_onsets={"full": o})))
+    run_main(dirs, tmp_path / "fit")
+    rows = [ln for ln in (tmp_path / "fit" / "report.md").read_text().splitlines() if ln.startswith("| continual")]
+    cells = {ln.split(" | ")[2]: ln.split(" | ")[5] for ln in rows if ln.count(" | ") == 6}
+    names = [Path(d).name for d in dirs]
+    assert cells[names[0]] == "auc: 3e+06" and cells[names[1]] == "auc: none seen"
+    assert all(cells[n] == "–" for n in names[2:])  # runs probed before probe.py computed both

@@ -118,6 +118,15 @@ def test_modes_forgetting_lr_grid_and_onset(tiny_run, tmp_path):
     assert again["onsets_by_mode"] == onset["onsets_by_mode"] and again["probe_settings"] == onset["probe_settings"]
     assert again["probe_settings"]["probe_steps"] == 10 and again["onset_recomputed"]["n_boot"] == 20
     assert (run / "probe.png").exists()
+    # both metrics: the other one's onset is what --metric=<it> would make the onset
+    assert {m: o["metric"] for m, o in onset["other_metric_onsets"].items()} == dict.fromkeys(onset["onsets_by_mode"], "final")
+    probe.main([f"--run_dir={run}", "--onset_only=True", "--n_boot=20", "--metric=final"])
+    final = json.loads((run / "onset.json").read_text())
+    for m, o in onset["other_metric_onsets"].items():
+        est = final["onsets_by_mode"][m]
+        assert est["metric"] == "final" and (o["onset_tokens"], o["interval"], o["censored"]) == \
+            (est["onset_tokens"], est["interval"], est["censored"])
+        assert final["other_metric_onsets"][m]["onset_tokens"] == onset["onsets_by_mode"][m]["onset_tokens"]
     (run / "probe.jsonl").unlink()
     with pytest.raises(SystemExit, match="probe the run first"):
         probe.main([f"--run_dir={run}", "--onset_only=True"])

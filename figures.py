@@ -1,0 +1,195 @@
+"""
+The figures of a fit (report.py writes them with report.md).
+
+onset_vs_size.png  each run's onset and 95% interval against N, unresolved (x) and censored
+                   (^) runs marked, the fitted line over the sizes it was fitted on, its band
+probe_curves.png   the probe metric of every run against training tokens, one colour per
+                   size, the onsets marked
+probe_parts.png    the probe language's loss before fine-tuning, the AUC and the final loss,
+                   side by side: which part of the fine-tuning curve an onset comes from
+forgetting.png     forgetting against fine-tuning steps per trainable-parameter count, with
+                   the fitted law; final forgetting against final learning
+"""
+
+import os
+
+import matplotlib
+import numpy as np
+
+import forgetting
+import regression
+from onset import t_quantile
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+
+# ----------------------------------------------------------------------------- numbers, as figures and report.md write them
+
+def fmt(v):
+    return "–" if v is None else f"{v:.3g}"
+
+
+def fmt_open(ci):
+    """An interval whose ends may be unbounded (None), as the censored fit's alpha can be."""
+    if ci is None:
+        return "–"
+    return f"[{'-inf' if ci[0] is None else f'{ci[0]:.3g}'}, {'unbounded' if ci[1] is None else f'{ci[1]:.3g}'}]"
+
+
+def fmt_ci(ci):
+    """An interval; an upper end of None (the onset may lie past the last checkpoint) reads 'censored'."""
+    return "–" if ci is None else f"[{ci[0]:.3g}, " + ("censored]" if ci[1] is None else f"{ci[1]:.3g}]")
+
+
+# ----------------------------------------------------------------------------- figures
+
+COLOURS = {"continual": "C0", "stationary": "C1"}
+STYLES = {"continual": "-", "stationary": "--"}
+
+
+def plot_onsets(path, onset):
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    groups = onset["groups"] + onset["skipped"]
+    modes = sorted({g["mode"] for g in groups})
+    for g in groups:
+        colour, k = COLOURS.get(g["schedule"], "C2"), modes.index(g["mode"])
+        label = f"{g['schedule']} / {g['mode']}"
+        seen = [p for p in g["runs"] if not p["censored"]]
+        if seen:
+            errs = np.array([[p["onset"] - p["interval"][0], (p["interval"][1] or p["last_tokens"]) - p["onset"]]
+                             if p["interval"] else [0.0, 0.0] for p in seen]).T
+            ax.errorbar([p["N"] for p in seen], [p["onset"] for p in seen], yerr=np.clip(errs, 0, None),
+                        fmt="osDvP*"[k % 6], color=colour, alpha=0.8, capsize=2, label=label)
+        grid_bound = [p for p in seen if not p["resolved"]]
+        if grid_bound:
+            ax.scatter([p["N"] for p in grid_bound], [p["onset"] for p in grid_bound], marker="x", s=90,
+                       color=colour, label=f"{label}: unresolved, before the second checkpoint")
+        cens = [p for p in g["runs"] if p["censored"]]
+        if cens:
+            ax.scatter([p["N"] for p in cens], [p.get("bound") or p["last_tokens"] for p in cens], marker="^", s=60,
+                       facecolors="none", edgecolors=colour, label=f"{label}: censored or not established, at its bound")
+        if g.get("censored_fit"):  # the line by censored likelihood, over every size of the group
+            cf, grid = g["censored_fit"], np.geomspace(min(p["N"] for p in g["runs"]), max(p["N"] for p in g["runs"]), 60)
+            ax.plot(grid, np.exp(cf["log_a"] + cf["alpha"] * np.log(grid)), ":", lw=2.5, color=colour,
+                    label=f"{label} censored likelihood: alpha = {cf['alpha']:.2f} {fmt_open(cf['alpha_ci'])}")
+        if "alpha" in g:  # a fitted group: the line over the sizes it was fitted on, and its 95% band
+            grid = np.geomspace(min(g["sizes"]), max(g["sizes"]), 60)
+            ax.plot(grid, np.exp(g["log_a"] + g["alpha"] * np.log(grid)), ["-", "--", ":", "-."][k % 4],
+                    color=colour, label=f"{label} fit: alpha = {g['alpha']:.2f} {fmt_ci(g['alpha_ci'])}, "
+                    + g["verdict"].split(":")[0])
+            if g["covs"] is not None:
+                V = np.stack([np.ones_like(grid), np.log(grid)], 1)
+                half = t_quantile(0.975, g["df"]) * np.sqrt([regression.line_variance(g["covs"], v) for v in V])
+                centre = g["log_a"] + g["alpha"] * np.log(grid)
+                ax.fill_between(grid, np.exp(centre - half), np.exp(centre + half), color=colour, alpha=0.15, lw=0)
+    sizes = sorted({p["N"] for g in groups for p in g["runs"]})
+    ax.set(xscale="log", yscale="log", xlabel="non-embedding parameters N", ylabel="onset (training tokens)",
+           title="Onset of plasticity loss vs model size (bars: 95% per run; band: 95% for the line)")
+    ax.set_xticks(sizes, [f"{n:,.0f}" for n in sizes])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xlim(min(sizes) / 1.5, max(sizes) * 1.5)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    save_figure(fig, path)
+
+
+def draw_probe_metric(ax, runs, mode, key, colour_of, onsets=True):
+    """One line per run: the probe records' `key` (auc, final, zero_shot) against training
+    tokens, mean ± sd over probe seeds; the step-0 checkpoint as a dotted line; onsets marked."""
+    for r in runs:
+        by_tokens = {}
+        for rec in r.records:
+            if rec["mode_name"] == mode and rec.get(key) is not None:
+                by_tokens.setdefault(rec["tokens"], []).append(rec[key])
+        if not by_tokens:
+            continue
+        colour = colour_of[r.n]
+        if 0 in by_tokens:  # the step-0 checkpoint cannot sit on a log axis: draw it as a reference line
+            ax.axhline(np.mean(by_tokens.pop(0)), color=colour, ls=":", lw=0.8)
+        t = np.array(sorted(by_tokens))
+        mean = np.array([np.mean(by_tokens[k]) for k in t])
+        std = np.array([np.std(by_tokens[k]) for k in t])
+        ax.plot(t, mean, STYLES.get(r.config["schedule"], "-."), color=colour, marker=".")
+        ax.fill_between(t, mean - std, mean + std, color=colour, alpha=0.15, lw=0)
+        o = r.onsets.get(mode)
+        if onsets and o is not None and o.tokens is not None and t[0] <= o.tokens <= t[-1]:  # on the curve
+            ax.plot([o.tokens], [np.interp(np.log(o.tokens), np.log(t), mean)], "v", ms=9, color=colour,
+                    markeredgecolor="k")
+    ax.set(xscale="log", xlabel="training tokens of the checkpoint")
+
+
+def legend(ax, sizes, colour_of):
+    handles = [matplotlib.lines.Line2D([], [], color=colour_of[n], lw=3, label=f"N = {n:,.0f}") for n in sizes]
+    handles += [matplotlib.lines.Line2D([], [], color="grey", ls=ls, label=schedule) for schedule, ls in STYLES.items()]
+    handles += [matplotlib.lines.Line2D([], [], color="grey", marker="v", ls="", markeredgecolor="k", label="onset")]
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+
+def plot_probe_curves(path, runs):
+    metric = runs[0].metric
+    modes = sorted({rec["mode_name"] for r in runs for rec in r.records}) or ["(none)"]
+    fig, axes = plt.subplots(1, len(modes), figsize=(6.5 * len(modes), 4.5), squeeze=False)
+    sizes = sorted({r.n for r in runs if r.records})
+    colour_of = {n: f"C{i % 10}" for i, n in enumerate(sizes)}  # one colour per size
+    for ax, mode in zip(axes[0], modes):
+        draw_probe_metric(ax, runs, mode, metric, colour_of)
+        ax.set(ylabel=f"probe: {'AUC of the loss curve' if metric == 'auc' else 'final loss'} (nats)",
+               title=f"fine-tuning mode {mode}")
+    legend(axes[0, -1], sizes, colour_of)
+    fig.suptitle("Probe metric per run: mean ± sd over probe seeds; dotted: the step-0 (from scratch) checkpoint")
+    save_figure(fig, path)
+
+
+def plot_probe_parts(path, runs):
+    """Where the probe metric moves: the probe language's loss before fine-tuning (the
+    checkpoint as it is), the AUC over the fine-tuning and the loss at its end, side by side,
+    for the head mode (full where probed). An onset the AUC shows and the final loss does not is
+    a worse starting point that the fine-tuning makes up for."""
+    modes = sorted({rec["mode_name"] for r in runs for rec in r.records})
+    mode = "full" if "full" in modes else (modes or ["(none)"])[0]
+    fig, axes = plt.subplots(1, 3, figsize=(17, 4.5))
+    sizes = sorted({r.n for r in runs if r.records})
+    colour_of = {n: f"C{i % 10}" for i, n in enumerate(sizes)}
+    for ax, key, title in zip(axes, ("zero_shot", "auc", "final"),
+                              ("before fine-tuning (step 0)", "AUC over the fine-tuning", "after the last step")):
+        draw_probe_metric(ax, runs, mode, key, colour_of, onsets=key == runs[0].metric)
+        ax.set(ylabel="probe-language loss (nats)", title=title)
+    legend(axes[-1], sizes, colour_of)
+    fig.suptitle(f"The probe's loss curve in three parts (mode {mode}); onsets marked on the metric they "
+                 "come from; dotted: from scratch")
+    save_figure(fig, path)
+
+
+def plot_forgetting(path, result, d):
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+    if d is None:
+        left.text(0.5, 0.5, "no forgetting data", ha="center")
+    else:
+        params = result["params"]
+        for i, P in enumerate(result["distinct_P"]):
+            at = d["P"] == P
+            steps = np.unique(d["S"][at])
+            left.plot(steps, [d["F"][at & (d["S"] == s)].mean() for s in steps], "o", color=f"C{i}",
+                      label=f"P = {P:.3g}")
+            left.plot(steps, forgetting.forgetting_law(params, P, steps), color=f"C{i}")
+        left.set(xscale="log", xlabel="fine-tuning step S", ylabel="forgetting F (nats)",
+                 title=f"F = {result['form']}: b = {params['b']:.3g}, a = {params['a']:.3g}")
+        ticks = np.unique(d["S"])  # the steps themselves, written plainly (not 2x10^1)
+        ticks = ticks[::-(-len(ticks) // 8)]
+        left.set_xticks(ticks, [f"{s:g}" for s in ticks])
+        left.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        left.legend(fontsize=7)
+        lin = result["linear"]
+        right.plot(d["learn"], d["final"], ".", alpha=0.4)
+        xs = np.linspace(d["learn"].min(), d["learn"].max(), 2)
+        right.plot(xs, lin["c"] * xs + lin["d"], "k")
+        right.set(xlabel="final learning (zero-shot - final probe loss)", ylabel="final forgetting",
+                  title=f"F = {lin['c']:.3g} learn + {lin['d']:.3g}, R² = {lin['r2']:.2f}")
+    save_figure(fig, path)
+
+
+def save_figure(fig, path):
+    tmp = path + ".tmp"
+    fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    os.replace(tmp, path)
