@@ -42,6 +42,7 @@ from pathlib import Path
 import torch
 
 import data
+import probe
 import sources
 from configurator import configure
 from finetune import cores
@@ -124,8 +125,9 @@ def resolved(script, args):
     return configure(dict(vars(mod)), shlex.split(args))
 
 
-def drift(saved, wanted, free):
-    return {k: (saved.get(k), v) for k, v in wanted.items() if k not in free and saved.get(k) != v}
+def drift(saved, wanted, free, defaults):
+    """Settings that differ; one a run does not name was at its default (it predates the setting)."""
+    return {k: (saved.get(k), v) for k, v in wanted.items() if k not in free and saved.get(k, defaults.get(k)) != v}
 
 
 def train_done(out):
@@ -141,7 +143,7 @@ def run_cell(i):
     print(f"--- cell {i}: {size} {sch} seed {sd}" + ("" if mit == "none" else f" {mit}"))
     if (out / "config.json").exists():
         diff = drift(json.loads((out / "config.json").read_text()), resolved("train", train),
-                     NO_EFFECT + ("device", "compile"))
+                     NO_EFFECT + ("device", "compile"), resolved("train", ""))
         if diff:
             raise SystemExit(f"sweep.py: {out} was trained with other settings than this command asks for "
                              f"{diff} (run, now); fix: restore them, or give the new settings a study of their "
@@ -152,7 +154,8 @@ def run_cell(i):
     else:
         sh(command("train.py", train), out.parent / f"{out.name}.time.json", "train", log)
     done = json.loads((out / "onset.json").read_text()).get("probe_settings", {}) if (out / "onset.json").exists() else None
-    diff = done is not None and drift(done, resolved("probe", probe), ("run_dir", "data_dir", "device", "workers"))
+    diff = done is not None and drift(done, resolved("probe", probe), ("run_dir", "data_dir", "device", "workers"),
+                                      resolved("probe", ""))
     if done is not None and not diff:
         print(f"probed: {out}")
     else:
@@ -177,12 +180,25 @@ def ensure_corpus():
     data.build_corpus(corpus, texts, data_dir, vocab)
 
 
+def probe_cost(runs):
+    """The probing's compute over the training's, from the runs' config.json and probe records
+    (the same model on both sides, so tokens weigh alike)."""
+    trained = probed = 0.0
+    for r in runs:
+        cfg = json.loads((r / "config.json").read_text())
+        trained += cfg["max_steps"] * cfg["tokens_per_step"]
+        probed += sum(probe.cost_tokens(json.loads(line), cfg["block_size"])
+                      for line in (r / "probe.jsonl").read_text().splitlines() if line.strip())
+    return probed / trained
+
+
 def machine():
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, {gpu}, torch {torch.__version__}"
 
 
 def main(argv):
+    global jobs  # lowered below to the cores there are
     configure(globals(), argv)
     unknown = [s for s in sizes.split(",") if s not in LADDER]
     if unknown:
@@ -204,8 +220,11 @@ def main(argv):
         for i in chosen:
             if not 0 <= i < len(todo):
                 raise SystemExit(f"sweep.py: no cell {i}; the grid has {len(todo)} (0..{len(todo) - 1})")
-        if jobs < 1 or jobs > cores():
-            raise SystemExit(f"sweep.py: jobs must be 1..{cores()} (the cores here), got {jobs}")
+        if jobs < 1:
+            raise SystemExit(f"sweep.py: jobs must be >= 1 (cells side by side), got {jobs}")
+        if jobs > cores():  # more would make cells fight over cores
+            print(f"sweep.py: jobs {jobs} lowered to {cores()}, the cores here")
+            jobs = cores()
         with ThreadPoolExecutor(jobs) as pool:  # each thread waits on its cell's subprocesses
             for _ in pool.map(run_cell, chosen):
                 pass
@@ -222,6 +241,7 @@ def main(argv):
             sh(command("fit.py", f"{' '.join(map(str, these))} --out {out if len(arms) == 1 else out / mit} {fit_args}"))
         if len(arms) > 1:
             sh(command("report.py", f"--compare {' '.join(str(out / m) for m in arms)} --out {out}"))
+        cost = probe_cost(runs)
         stages = {"fit": time.time() - t_fit}
         for r in runs:
             for k, v in json.loads(r.parent.joinpath(f"{r.name}.time.json").read_text()).items():
@@ -233,11 +253,14 @@ def main(argv):
             f"wall time of this command: {(time.time() - t0) / 60:.1f} min; stages, summed over cells"
             + (f" run {jobs} side by side" if jobs > 1 else "") + ": "
             + ", ".join(f"{k} {v / 60:.1f}" for k, v in stages.items()) + " min\n\n"
+            f"probe compute over training compute: {cost:.2f} (training tokens against the fine-tuning "
+            "tokens of every probe record, evaluations counted at a third: probe.cost_tokens)\n\n"
             "every cell's commands (what produced the runs; each run's config.json and onset.json "
             "hold the settings they resolved to):\n\n```\n"
             + "".join(f"python train.py {train}\npython probe.py {probe}\n"
                       for _, train, probe in map(lambda c: cell_commands(*c), todo))
             + "```\n")
+        print(f"probe compute over training compute: {cost:.2f}")
         print(f"done in {(time.time() - t0) / 60:.1f} min: {out}/report.md")
 
 

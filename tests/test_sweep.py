@@ -30,10 +30,26 @@ def test_sweep_runs_every_stage_once(tmp_path, monkeypatch, capsys):
     for f in ("report.md", "onset_vs_size.png", "probe_curves.png", "forgetting.png", "RUN.md"):
         assert (tmp_path / "out/t/fit" / f).stat().st_size > 0
 
-    sweep.main(GRID)  # again: nothing is trained or probed twice
+    # probing's compute against training's, by hand: fine-tuning tokens, evaluations at a third
+    probed = trained = 0
+    for cell in ("micro-25k-continual-s0", "micro-100k-continual-s0"):
+        cfg = json.loads((tmp_path / "out/t" / cell / "config.json").read_text())
+        trained += cfg["max_steps"] * cfg["tokens_per_step"]
+        for r in map(json.loads, (tmp_path / "out/t" / cell / "probe.jsonl").read_text().splitlines()):
+            assert (r["probe_steps"], len(r["eval_steps"]), r["eval_batches"], r["forget_batches"]) == (15, 4, 4, 1)
+            probed += r["batch_size"] * 32 * (15 + 4 * (4 + len(r["forget"])) / 3)
+    assert f"probe compute over training compute: {probed / trained:.2f} " in (tmp_path / "out/t/fit/RUN.md").read_text()
+
+    # a run made before a setting existed was made with its default: not refused as changed
+    path = tmp_path / "out/t/micro-25k-continual-s0/config.json"
+    cfg = json.loads(path.read_text())
+    del cfg["ckpt_from_tokens"]
+    path.write_text(json.dumps(cfg))
+    sweep.main([*GRID, "--jobs=99"])  # again: nothing is trained or probed twice; jobs at most the cores
     out = capsys.readouterr().out
     assert "train.py" not in out and "probe.py" not in out
     assert out.count("trained:") == 2 and out.count("probed:") == 2
+    assert f"jobs 99 lowered to {sweep.cores()}" in out
 
 
 def test_mitigation_axis_names_cells_and_refuses_unknown(tmp_path, monkeypatch, capsys):
