@@ -55,7 +55,7 @@ import numpy as np
 
 import diagnostics
 from forgetting import fit_forgetting_law
-from regression import calibrate_censored, censored_line, fit_power_law, line_variance, t_interval
+from regression import bounds, calibrate_censored, censored_line, fit_power_law, line_variance, t_interval
 
 CONFIG_KEYS = ("schedule", "corpus", "vocab_hash", "seed", "n_nonembed", "model")
 PREDICT_N = (1e9, 7e9, 70e9)
@@ -197,7 +197,7 @@ def verdict(ci):
     below does not show an onset growing with size at all, and says so."""
     if ci is None:
         return "inconclusive"
-    lo, hi = (-np.inf if ci[0] is None else ci[0]), (np.inf if ci[1] is None else ci[1])
+    lo, hi = bounds(ci)
     if lo <= 1 <= hi:
         return "inconclusive"
     if lo > 1:

@@ -177,6 +177,13 @@ def _tobit(X, y, cens, iters=100):
     return theta[:-1] / theta[-1], 1 / theta[-1], float(ll)
 
 
+def bounds(ci):
+    """(lo, hi) of an interval whose ends may be unbounded (None, as censored_line gives them;
+    no interval at all is unbounded both ways), as numbers to compare with."""
+    ci = ci or (None, None)
+    return (-np.inf if ci[0] is None else ci[0]), (np.inf if ci[1] is None else ci[1])
+
+
 def censored_line(x, y, censored, level=0.95, max_half_width=20.0):
     """y = c + m x by maximum likelihood with normal scatter, where censored points are lower
     bounds (a run that saw no onset by its last checkpoint: its onset is later). The interval
@@ -236,8 +243,7 @@ def calibrate_censored(alphas=(0.8, 2.0, 3.0, 4.0), sds=(0.3, 0.5), n_studies=20
                 cens_share.append(cens.mean())
                 if (~cens).sum() >= 3 and np.unique(x[~cens]).size >= 2:
                     line = censored_line(x, np.where(cens, np.log(last), y), cens)
-                    lo, hi = (-np.inf if line["m_ci"] is None or line["m_ci"][0] is None else line["m_ci"][0],
-                              np.inf if line["m_ci"] is None or line["m_ci"][1] is None else line["m_ci"][1])
+                    lo, hi = bounds(line["m_ci"])
                     cf.append(line["m"])
                     cf_cover.append(lo <= alpha <= hi)
                     (_, m), covs, df = ols_line(x[~cens], y[~cens])
