@@ -6,11 +6,13 @@ globals, then calls
 
 Arguments are config files (python files that assign settings) and --key=value overrides,
 applied in order. A key the script does not declare, or a value of the wrong type, is an
-error that names it: a typo never silently creates a new setting.
+error that names it: a typo never silently creates a new setting. code_version() names the
+code that read them (the git commit, -dirty when tracked files differ from it), for records.
 """
 
 import ast
 import difflib
+import subprocess
 from pathlib import Path
 
 # names other codebases (nanoGPT, HF Trainer) use for a setting, for the hint after a miss
@@ -84,3 +86,14 @@ def configure(g, argv):
                 value = val == "true"
             g[key] = _check(defaults, key, value, arg)
     return {k: g[k] for k in defaults}
+
+
+def code_version():
+    try:
+        here = Path(__file__).resolve().parent
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True).stdout.strip()
+        return (sha + ("-dirty" if dirty else "")) or "unknown"
+    except OSError:
+        return "unknown"

@@ -47,13 +47,13 @@ them).
 import argparse
 import json
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 
 import numpy as np
 
 import diagnostics
+from configurator import code_version
 from forgetting import fit_forgetting_law
 from regression import bounds, calibrate_censored, censored_line, fit_power_law, line_variance, t_interval
 
@@ -356,14 +356,6 @@ def final_train_loss(run):
     return float(np.mean([np.mean([v[0] for v in r["forget"].values()]) for r in recs if r["tokens"] == last]))
 
 
-def _code_version():
-    try:
-        return subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(__file__)), "rev-parse", "HEAD"],
-                              capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("runs", nargs="*", help="run directories (out/<run>), e.g. out/*")
@@ -402,7 +394,7 @@ def main(argv=None):
                "corpus": runs[0].config["corpus"], "vocab_hash": runs[0].config["vocab_hash"],
                "options": {"bootstrap": args.bootstrap, "seed": args.seed, "huber_delta": args.huber_delta,
                            "forget_huber_delta": args.forget_huber_delta, "starts": args.starts},
-               "code_version": _code_version(), "onset": onset, "forgetting": forgetting, "warnings": warnings,
+               "code_version": code_version(), "onset": onset, "forgetting": forgetting, "warnings": warnings,
                "diagnostics": diagnostics.relate([dict(diagnostics=r.diagnostics, tokens=r.head.get("tokens", []),
                                                        curve=r.head.get("mean_curve", []),
                                                        onset_tokens=r.head.get("onset_tokens"),

@@ -49,7 +49,6 @@ import json
 import math
 import os
 import random
-import subprocess
 import sys
 import time
 from contextlib import nullcontext
@@ -58,7 +57,7 @@ from pathlib import Path
 import torch
 
 import mitigations
-from configurator import configure
+from configurator import code_version, configure
 from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids, write_json
 from diagnostics import diagnose
 from model import (GPT, LADDER, CheckpointError, checkpoint_dict, disk_error, estimate_loss, preset, read_file,
@@ -158,17 +157,6 @@ def task_of(step, tokens_per_step, order):
         return 0, "mix"
     task = step * tokens_per_step // task_tokens
     return task, order[task % len(order)]
-
-
-def code_version():
-    try:
-        here = Path(__file__).resolve().parent
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True).stdout.strip()
-        return (sha + ("-dirty" if dirty else "")) or "unknown"
-    except OSError:
-        return "unknown"
 
 
 def save_state(out, state):
