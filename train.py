@@ -14,10 +14,10 @@ Schedules:
 Checkpoints (ckpt_schedule): "tasks" (the default, the paper's protocol as far as we know it)
 at the end of the first task and of every ckpt_every_tasks-th task, plus n_ckpt - 1
 log-spaced points inside the first task; a stationary run uses the same token cadence.
-"log" and "linear": n_ckpt points spaced so in tokens ("log" from ckpt_from_tokens on when it is
-set: the first tokens, before pretraining has changed what a probe sees, need no dense grid). Step 0 (the initialisation) and the
-last step are always included. A sidecar's language is that of the task starting at its
-step: at a task's end, the next task's.
+"log" and "linear": n_ckpt points spaced so in tokens ("log" from ckpt_from_tokens on when it
+is set: the first tokens, before pretraining has changed what a probe sees, need no dense
+grid). Step 0 (the initialisation) and the last step are always included. A sidecar's
+language is that of the task starting at its step: at a task's end, the next task's.
 
 Methods against loss of plasticity (shrink-and-perturb, L2 towards the initialisation, ReDo,
 continual backprop, embedding reset; mitigations.py) are options, off by default; config.json
@@ -135,11 +135,11 @@ def checkpoint_steps(max_steps, tokens_per_step):
     """Step 0, the checkpoints of ckpt_schedule, and max_steps."""
     if ckpt_schedule == "linear":
         steps = [round(max_steps * (i + 1) / n_ckpt) for i in range(n_ckpt)]
-    elif ckpt_schedule == "log":
+    elif ckpt_schedule == "log" and ckpt_from_tokens:  # n_ckpt points from there to the last step
         first = max(1, min(max_steps, round(ckpt_from_tokens / tokens_per_step)))
         steps = [round(first * (max_steps / first) ** (i / max(1, n_ckpt - 1))) for i in range(n_ckpt)]
-        if first == 1:  # from the first step: n_ckpt points after it, as always
-            steps = [round(max_steps ** ((i + 1) / n_ckpt)) for i in range(n_ckpt)]
+    elif ckpt_schedule == "log":
+        steps = [round(max_steps ** ((i + 1) / n_ckpt)) for i in range(n_ckpt)]
     else:  # the first step of task k: the state at the end of the task before it
         def task_end(k):
             return -(-k * task_tokens // tokens_per_step)
