@@ -24,7 +24,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
 
-# ----------------------------------------------------------------------------- numbers, as figures and report.md write them
+# ----------------------------------------------------------------------------- numbers (report.md writes them so too)
 
 def fmt(v):
     return "–" if v is None else f"{v:.3g}"
