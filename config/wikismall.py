@@ -2,8 +2,8 @@
 # (results/wikigrid-small: four of four 888-parameter runs lose it by 10^7 tokens, a 1,908-
 # parameter model not by 2x10^7): five one-layer, one-head sizes of width 8-12 (888 to 1,908
 # non-embedding parameters, a factor 2.1), four training seeds each, 4x10^7 tokens, 32
-# log-spaced checkpoints (about 7 a decade), the probe of config/wikigrid.py. Stationary only: the
-# continual schedule at these sizes is the next study (results/wikigrid had both at 888).
+# log-spaced checkpoints (about 7 a decade), the probe of config/wikigrid.py. Stationary; the
+# continual schedule is the same grid with --schedules=continual (results/wikismall/continual).
 #   python sweep.py config/wikismall.py --jobs=2
 # Wall time on 2 CPU cores: results/wikismall/RUN.md.
 name = "wikismall"
