@@ -19,7 +19,8 @@ cell's commands, the machine and the wall time.
 With --jobs=N, N cells run side by side, each stage with OMP_NUM_THREADS = cores // N (the
 probe then starts that many single-thread workers: never more processes than cores), and each
 cell's output goes to out/<name>/<cell>.log. Training numbers depend on the thread count at
-the last float digit (config.json records it); probe records do not (they fix `threads`).
+the last float digit (config.json records it): `--cpu_threads=N` in train_args fixes it, so a
+study's numbers do not depend on --jobs; probe records never do (they fix `threads`).
 
 A finished cell is not run again, and a cell whose run was made with other settings than the
 command now asks for is refused, the differing settings named (the results would otherwise

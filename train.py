@@ -112,6 +112,8 @@ save_every = 250  # steps between resumable states
 log_every = 10
 seed = 0
 device = "auto"  # auto | cpu | cuda
+cpu_threads = 0  # CPU threads; 0: as the environment gives (sweep.py --jobs=N: cores // N). The last float
+# digits depend on it (config.json records the count used): fix it to make a run independent of how it was started
 dtype = "auto"  # auto (bfloat16 autocast on CUDA, else float32) | float32 | bfloat16
 compile = False
 peak_flops = 989e12  # for MFU: dense bf16 FLOP/s of one GPU (H100 SXM)
@@ -119,7 +121,8 @@ peak_flops = 989e12  # for MFU: dense bf16 FLOP/s of one GPU (H100 SXM)
 # settings that never change a run's numbers (the corpus is identified by its bins' sha256)
 NO_EFFECT = ("out_dir", "data_dir", "save_every", "log_every", "peak_flops", "diagnostics")
 # settings that may change when a run resumes (printed, and kept in config.json): how it goes on
-RESUMABLE = NO_EFFECT + ("lr", "lr_schedule", "min_lr_frac", "warmup_tokens", "grad_clip", "device", "compile")
+RESUMABLE = NO_EFFECT + ("lr", "lr_schedule", "min_lr_frac", "warmup_tokens", "grad_clip", "device", "compile",
+                         "cpu_threads")
 
 
 def lr_at(step, warmup_steps, max_steps):
@@ -192,6 +195,10 @@ def main(argv):
     defaults = configure(dict(globals()), [])  # what a setting was in a run saved before it existed
     config = configure(globals(), argv)
     tune_malloc()
+    if cpu_threads < 0:
+        raise SystemExit(f"train.py: cpu_threads must be >= 0 (0: as the environment gives), got {cpu_threads}")
+    if cpu_threads:
+        torch.set_num_threads(cpu_threads)
     if model not in LADDER:
         raise SystemExit(f"train.py: unknown model size {model!r}; choose one of {', '.join(LADDER)}")
     if schedule not in ("continual", "stationary"):

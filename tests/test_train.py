@@ -193,3 +193,14 @@ def test_log_checkpoints_from_a_token_count(tmp_path, corpus_dir):
     p = train([*common, f"--out_dir={tmp_path / 'bad'}", "--ckpt_from_tokens=2560", "--ckpt_schedule=linear"],
               check=False)
     assert p.returncode != 0 and "ckpt_from_tokens places the log schedule" in p.stderr
+
+
+def test_cpu_threads_fixes_the_thread_count_whatever_the_environment(tmp_path, corpus_dir):
+    """--cpu_threads=1 trains on one thread under OMP_NUM_THREADS=2 (recorded in config.json), and
+    the run equals one started with one thread by its environment."""
+    common = [f"--data_dir={corpus_dir}", *TINY, "--max_tokens=4096", "--n_ckpt=2", "--eval_batches=1"]
+    train([*common, f"--out_dir={tmp_path / 'fixed'}", "--cpu_threads=1"], env=dict(os.environ, OMP_NUM_THREADS="2"))
+    train([*common, f"--out_dir={tmp_path / 'env'}"], env=dict(os.environ, OMP_NUM_THREADS="1"))
+    configs = [json.loads((tmp_path / name / "config.json").read_text()) for name in ("fixed", "env")]
+    assert [c["threads"] for c in configs] == [1, 1] and configs[0]["cpu_threads"] == 1
+    same_run(tmp_path / "fixed", tmp_path / "env")
