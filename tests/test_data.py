@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import data
-from vocab import EOT_TEXT, get_tokenizer, load_vocab, Vocab
 import sources
+from vocab import EOT_TEXT, Vocab, get_tokenizer, load_vocab
 
 SCRIPTS = {
     "vi": "Tiếng Việt là ngôn ngữ chính thức của Việt Nam, được viết bằng chữ Quốc ngữ.",

@@ -17,7 +17,7 @@ import data
 import probe
 import sweep
 from conftest import ROOT
-from model import GPT, CheckpointError, checkpoint_dict, load_checkpoint, preset, read_file, save_file
+from model import LADDER, GPT, CheckpointError, checkpoint_dict, load_checkpoint, preset, read_file, save_file
 from test_train import TINY, newest_state, same_run, sidecars, train
 
 ARGS = [*TINY, "--task_tokens=4096", "--max_tokens=30720", "--save_every=9", "--n_ckpt=3", "--eval_batches=1"]
@@ -236,8 +236,6 @@ def test_configurator_hints_aliases_and_integral_floats():
 
 def test_unknown_model_size_is_one_line(corpus_dir, tmp_path):
     p = train([f"--data_dir={corpus_dir}", f"--out_dir={tmp_path}", "--model=micro-7k"], check=False)
-    from model import LADDER
-
     assert p.stderr.strip().splitlines() == ["train.py: unknown model size 'micro-7k'; choose one of "
                                              + ", ".join(LADDER)]
     assert "micro-1k" in LADDER and "314m" in LADDER

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import data
-from vocab import EOT_TEXT
 import sources
+from vocab import EOT_TEXT
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzαβγδεζηθικλμνξοπρστυφχψωабвгдежзийклмнопрстуфхцчшщьюяєіїàảãáạăâđêôơư"
 
