@@ -239,15 +239,17 @@ class GPT(nn.Module):
 
 @torch.no_grad()
 def estimate_loss(model, batches, ctx=None):
-    """{name: mean loss over its list of (x, y) batches}, in eval mode (no dropout)."""
+    """{name: mean loss over its list of (x, y) batches}, in eval mode (no dropout); the
+    batches may live on another device than the model."""
     was_training = model.training
+    dev = next(model.parameters()).device
     model.eval()
     out = {}
     for name, bs in batches.items():
         total = 0.0
         for x, y in bs:
             with ctx or nullcontext():
-                total += model(x, y)[1].item()
+                total += model(x.to(dev), y.to(dev))[1].item()
         out[name] = total / len(bs)
     model.train(was_training)
     return out

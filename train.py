@@ -215,6 +215,10 @@ def main(argv):
     ddp = int(os.environ.get("RANK", -1)) != -1
     dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
     if ddp:
+        if dev == "cuda" and int(os.environ["LOCAL_RANK"]) >= torch.cuda.device_count():
+            raise SystemExit(f"train.py: {os.environ.get('LOCAL_WORLD_SIZE', 'several')} processes on this node but "
+                             f"{torch.cuda.device_count()} GPU(s); each process needs its own; fix: "
+                             "--nproc_per_node at most the GPU count, or --device=cpu (gloo)")
         torch.distributed.init_process_group(backend="nccl" if dev == "cuda" else "gloo")
         rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
         if dev == "cuda":
@@ -308,12 +312,13 @@ def main(argv):
                              f"(May change on resume: {', '.join(RESUMABLE)}.)")
         raw_model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        sampler.load_state(state["sampler"])
+        # RNG states are CPU byte tensors, whatever device the state was loaded onto
+        sampler.load_state(state["sampler"].cpu())
         if "mitigations" in state:
             mit.load_state_dict(state["mitigations"])
-        torch.set_rng_state(state["rng"])
+        torch.set_rng_state(state["rng"].cpu())
         if device_type == "cuda" and "cuda_rng" in state:
-            torch.cuda.set_rng_state(state["cuda_rng"], device=dev)
+            torch.cuda.set_rng_state(state["cuda_rng"].cpu(), device=dev)
         step = state["step"]
         changes = json.loads((out / "config.json").read_text()).get("resume_changes", []) \
             if (out / "config.json").exists() else []

@@ -154,8 +154,10 @@ def test_nan_loss_stops_and_keeps_last_good_state(tmp_path, corpus_dir):
 
 def ddp_and_one(tmp_path, common):
     """The same run as two gloo processes of batch 4 (tmp_path/ddp) and as one of batch 8
-    (tmp_path/one); the newest state's weights of each."""
+    (tmp_path/one), on the CPU also where a GPU is (two processes need two GPUs); the newest
+    state's weights of each."""
     env = dict(os.environ, OMP_NUM_THREADS="1")
+    common = [*common, "--device=cpu"]
     p = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
                         str(ROOT / "train.py"), *common, "--batch_size=4", f"--out_dir={tmp_path / 'ddp'}"],
                        capture_output=True, text=True, env=env)
