@@ -3,15 +3,17 @@
 # two training seeds. Needs GPUs and a network for the download:
 #   python sweep.py config/paper.py --list_cells=True     # one command per cell, for a job array
 #
-# Cost, from FLOPs (model.flops_per_token at context 1024, 32k vocabulary), NOT measured here:
-# at 40% MFU on one H100 (989 TFLOP/s bf16 dense) a billion training tokens costs
-#   5m 0.07 h | 10m 0.11 h | 20m 0.18 h | 40m 0.29 h | 85m 0.55 h | 150m 0.90 h | 314m 1.69 h
+# Cost, measured (results/gpu/bench_paper.txt: one H100 80GB HBM3, torch 2.11, bf16 autocast,
+# torch.compile, context 1024, batch 32, 32k vocabulary; training steps only):
+#   size            5m    10m   20m   40m   85m   150m  314m
+#   MFU             23%   26%   28%   34%   40%   40%   45%
+#   h per 1B tokens 0.12  0.17  0.26  0.34  0.54  0.90  1.51
 # so the 4B-token runs below take about 15 GPU-hours per (schedule, seed) over the seven sizes,
-# about 60 GPU-hours in all, plus the probes (the paper's protocol: a checkpoint at the end of every
-# 2nd 100M-token task and 7 log-spaced ones inside the first, 28 in all, x 3 seeds x 500 steps of
-# 32k tokens, about 1.4B tokens per run). Small models reach far less than 40% MFU: measure with
+# about 61 GPU-hours in all, plus evaluations, checkpoints and the probes (the paper's protocol:
+# a checkpoint at the end of every 2nd 100M-token task and 7 log-spaced ones inside the first,
+# 28 in all, x 3 seeds x 500 steps of 32k tokens, about 1.4B tokens per run). Re-measure with
 #   python bench.py --sizes=5m,10m,20m,40m,85m,150m,314m --vocab=32768 --block_size=1024 --batch_size=32 --compile=True
-# and rescale. Download: 7 x 2 GB of text (about 0.6B tokens per language).
+# Download: 7 x 2 GB of text (about 0.6B tokens per language).
 name = "paper"
 corpus = "cc100"
 source = "cc100"
