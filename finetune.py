@@ -159,10 +159,28 @@ def start(shared, threads=None):
     _job.update(shared, ctx=ctx, loaded={})
 
 
+def reset_rows(weights, init, ids):
+    """weights with the token rows ids of the embedding (and of an untied output layer) taken
+    from init; the rest, and the dict passed in, unchanged. A tied output layer is saved under
+    both names, and both are set alike."""
+    out = dict(weights)
+    for name in ("transformer.wte.weight", "lm_head.weight"):
+        if name in out:
+            out[name] = out[name].clone()
+            out[name][ids] = init[name][ids]
+    return out
+
+
 def load(step):
-    """The checkpoint at step (sha256 checked), kept while it is in use."""
+    """The checkpoint at step (sha256 checked), kept while it is in use; with reset_ids, its
+    rows of those tokens set back to the step-0 checkpoint's."""
     if step not in _job["loaded"]:
-        _job["loaded"] = {step: read_file(_job["run_path"] / "ckpt" / f"step_{step:07d}.pt")}
+        path = lambda s: _job["run_path"] / "ckpt" / f"step_{s:07d}.pt"  # noqa: E731
+        ckpt = read_file(path(step))
+        if _job.get("reset_ids"):
+            init = ckpt if step == 0 else read_file(path(0))
+            ckpt = dict(ckpt, model=reset_rows(ckpt["model"], init["model"], torch.tensor(_job["reset_ids"])))
+        _job["loaded"] = {step: ckpt}
     return _job["loaded"][step]
 
 
@@ -176,7 +194,7 @@ def run_job(job):
             ckpt = load(step)
             return [finetune(ckpt["model"], ckpt["model_args"], mode, lr, sd, j["batches"][sd], j["evals"], j["run"],
                              j["eval_every"], j["ctx"], j["dev"])]
-        members = [(read_file(j["run_path"] / "ckpt" / f"step_{step:07d}.pt"), sd) for step, _, _, sd in job]
+        members = [(load(step), sd) for step, _, _, sd in job]
         return finetune_batched([(c["model"], sd) for c, sd in members], members[0][0]["model_args"], job[0][2],
                                 j["batches"], j["evals"], j["run"], j["eval_every"], j["ctx"], j["dev"])
     except CheckpointError as e:

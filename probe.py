@@ -4,6 +4,7 @@ The plasticity probe: how well can each checkpoint of a run still learn a new la
     python probe.py --run_dir=out/tiny                       # every checkpoint, seeds 0,1,2, full fine-tuning
     python probe.py --run_dir=out/tiny --modes=full,lora4,last1 --lr_grid=1e-3,3e-3
     python probe.py --run_dir=results/demo/runs/micro-25k-continual-s0 --onset_only=True   # onset again, from probe.jsonl
+    python probe.py --run_dir=out/copy-of-a-run --reset_unseen=True   # the probe-only tokens' rows at step 0
 
 For every checkpoint (the step-0 one is the from-scratch reference: same architecture and
 initialisation, never trained) and every probe seed: load the weights, give them a fresh
@@ -43,6 +44,11 @@ divided by the steps: the mean loss in nats, so onset_tol keeps its meaning), re
 dAUC_k = 100 (AUC_k / AUC_ref - 1) against the checkpoint at the end of the first task (the
 first one at or after task_tokens, in both schedules; the first trained checkpoint when there
 is none). `metric=final` uses the last loss instead.
+
+An intervention, to locate the loss: `reset_unseen` sets the embedding rows of the tokens the
+probe language uses and the training languages never do back to their initial values before
+each fine-tune (training moves them only through the tied output layer, pushing those tokens
+down). The records say so, and are never mixed with plain ones: probe a copy of the run.
 """
 
 import json
@@ -57,7 +63,7 @@ import torch
 import diagnostics
 import onset
 from configurator import configure
-from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, write_json
+from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids, write_json
 from finetune import cores, run_all
 from model import tune_malloc
 
@@ -82,6 +88,8 @@ threads = 1  # CPU threads per fine-tune; fixed, because the numbers depend on i
 workers = 0  # processes fine-tuning side by side, each with `threads` threads; 0 = as the cores allow
 batched = False  # full-mode fine-tunes as one computation, `members` at a time (finetune.py; for a GPU)
 members = 8
+reset_unseen = False  # before fine-tuning, the embedding rows of tokens the probe language uses and the training
+# languages never do go back to their step-0 values: how much of the probe curve lives in those rows
 device = "auto"
 dtype = "auto"
 onset_only = False  # only recompute onset.json and probe.png from probe.jsonl (no checkpoints, no corpus needed)
@@ -268,6 +276,15 @@ def main(argv):
                          "(other bins or vocabulary); fix: point --data_dir at the run's corpus, or rebuild it as it was")
     probe_meta = metas[lang]
     T, B = run["block_size"], probe_batch_size or run["batch_size"]
+    reset_ids = None
+    if reset_unseen:
+        if 0 not in cards:
+            raise SystemExit(f"probe.py: --reset_unseen=True needs the step-0 checkpoint of {run_path}, which is "
+                             "missing; fix: probe without it, or retrain the run")
+        size = run["model_args"]["vocab_size"]
+        seen = set().union(*(token_ids(bins[lg]["train"], size) for lg in run["train_langs"]))
+        reset_ids = sorted(token_ids(bins[lang]["train"], size) - seen)
+        print(f"reset_unseen: {len(reset_ids)} token rows set back to step 0 before every fine-tune")
     seed_list = [int(s) for s in seeds.split(",") if s]
     mode_list = [m for m in modes.split(",") if m]
     lrs = [float(x) for x in lr_grid.split(",") if x] or [probe_lr or run["lr"]]
@@ -287,7 +304,9 @@ def main(argv):
                 probe_steps=probe_steps, batch_size=B, lr_grid=",".join(f"{x:g}" for x in lrs), eval_every=eval_every,
                 eval_batches=eval_batches, forget_batches=forget_batches, threads=threads, batched=batched,
                 dtype="bfloat16" if use_bf16 else "float32", device=dev.split(":")[0], torch_version=torch.__version__)
-    other = {k: sorted({str(r.get(k)) for r in records} - {str(v)}) for k, v in same.items()}
+    if reset_unseen:  # absent otherwise, as in records made before the setting existed
+        same["reset_unseen"] = True
+    other = {k: sorted({str(r.get(k)) for r in records} - {str(same.get(k))}) for k in {*same, "reset_unseen"}}
     other = {k: v for k, v in other.items() if v}
     if other:
         raise SystemExit(f"probe.py: {records_path} holds probes made with other settings {other} (now {same}); "
@@ -311,7 +330,7 @@ def main(argv):
     if n_workers > 1:
         print(f"{n_workers} worker processes of {threads} thread(s) each")
     shared = dict(run_path=run_path, run=run, batches=batches, evals=evals, eval_every=eval_every, dev=dev,
-                  use_bf16=use_bf16)
+                  use_bf16=use_bf16, reset_ids=reset_ids)
     results = ((t, rec) for job, recs in zip(jobs, run_all(jobs, shared, min(n_workers, len(jobs)), threads))
                for t, rec in zip(job, recs))
     t0, damaged = time.time(), {}

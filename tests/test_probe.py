@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+import finetune
 import probe
 from test_train import TINY, train
 
@@ -173,3 +174,29 @@ def test_batched_fine_tunes_equal_sequential(tiny_run, tmp_path):
         for lang in a["forget"]:
             assert np.abs(np.subtract(a["forget"][lang], b["forget"][lang])).max() < 1e-3
     assert max(abs(a["curve"][-1] - a["curve"][0]) for a in seq) > 0.1  # the fine-tuning did move the loss
+
+
+def test_reset_unseen_sets_the_probe_only_rows_back_and_is_kept_apart(tiny_run, tmp_path):
+    """--reset_unseen=True: the rows of tokens only the probe language uses go back to step 0,
+    the rest untouched; the step-0 checkpoint probes exactly as without it; the records say so
+    and are never mixed with plain ones."""
+    args = ["--probe_steps=4", "--eval_every=2", "--seeds=0", "--n_boot=20", "--workers=1", "--device=cpu"]
+    plain, reset = copy_run(tiny_run, tmp_path / "plain"), copy_run(tiny_run, tmp_path / "reset")
+    probe.main([f"--run_dir={plain}", *args])
+    probe.main([f"--run_dir={reset}", *args, "--reset_unseen=True"])
+    a, b = ({r["ckpt_step"]: r for r in records(run)} for run in (plain, reset))
+    assert all(r["reset_unseen"] for r in b.values()) and not any("reset_unseen" in r for r in a.values())
+    assert a[0]["curve"] == b[0]["curve"]  # step 0 set back to itself
+    last = max(a)
+    assert abs(b[last]["zero_shot"] - a[last]["zero_shot"]) > 1e-3  # the trained rows mattered
+    with pytest.raises(SystemExit, match="reset_unseen"):
+        probe.main([f"--run_dir={reset}", *args])  # plain records would mix with reset ones
+
+    w = torch.load(tiny_run / "ckpt" / f"step_{last:07d}.pt", weights_only=True)["model"]
+    init = torch.load(tiny_run / "ckpt" / "step_0000000.pt", weights_only=True)["model"]
+    ids, name = torch.tensor([3, 7]), "transformer.wte.weight"
+    out = finetune.reset_rows(w, init, ids)
+    rest = torch.ones(len(w[name]), dtype=torch.bool)
+    rest[ids] = False
+    assert torch.equal(out[name][ids], init[name][ids]) and not torch.equal(w[name][ids], init[name][ids])
+    assert torch.equal(out[name][rest], w[name][rest]) and torch.equal(out["lm_head.weight"], out[name])
