@@ -156,6 +156,7 @@ def start(shared, threads=None):
         torch.set_num_threads(threads)
         tune_malloc()
     ctx = torch.autocast(shared["dev"].split(":")[0], dtype=torch.bfloat16) if shared["use_bf16"] else nullcontext()
+    _job.clear()  # nothing kept from an earlier probe in this process
     _job.update(shared, ctx=ctx, loaded={})
 
 
@@ -178,8 +179,9 @@ def load(step):
         path = lambda s: _job["run_path"] / "ckpt" / f"step_{s:07d}.pt"  # noqa: E731
         ckpt = read_file(path(step))
         if _job.get("reset_ids"):
-            init = ckpt if step == 0 else read_file(path(0))
-            ckpt = dict(ckpt, model=reset_rows(ckpt["model"], init["model"], torch.tensor(_job["reset_ids"])))
+            if "init" not in _job:  # the step-0 weights, read once per process
+                _job["init"] = (ckpt if step == 0 else read_file(path(0)))["model"]
+            ckpt = dict(ckpt, model=reset_rows(ckpt["model"], _job["init"], torch.tensor(_job["reset_ids"])))
         _job["loaded"] = {step: ckpt}
     return _job["loaded"][step]
 
