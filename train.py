@@ -459,7 +459,8 @@ def main(argv):
         wall = time.time() - t_start
         print(f"done: {out} ({wall:.0f}s" + (f"; diagnostics {diag_seconds:.1f}s = {diag_seconds / wall:.1%} of it)"
                                              if diagnostics else ")"))
-    if ddp:
+    if ddp:  # all arrive before any tears down: a peer gone first can abort gloo's threads at exit
+        torch.distributed.barrier()
         torch.distributed.destroy_process_group()
 
 
