@@ -48,7 +48,8 @@ is none). `metric=final` uses the last loss instead.
 An intervention, to locate the loss: `reset_unseen` sets the embedding rows of the tokens the
 probe language uses and the training languages never do back to their initial values before
 each fine-tune (those tokens never appear as inputs, so training moves their rows only
-through a tied output layer, which pushes them down, and weight decay). The records say so, and are never mixed with plain ones: probe a copy of the run.
+through a tied output layer, which pushes them down, and weight decay). The records say so,
+and are never mixed with plain ones: probe a copy of the run.
 """
 
 import json
