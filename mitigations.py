@@ -17,13 +17,20 @@ Training-time methods against loss of plasticity, each a train.py option, off by
     emb_reset_every=k     embedding reset ("active forgetting", Chen et al. 2023): every k steps the
                           token embeddings (tied: also the output layer) are drawn afresh, with zero
                           AdamW moments
+    hold_unseen=True      the embedding rows of tokens not yet seen in training (as input or target)
+                          held at their initial values, their AdamW moments at zero: a token's row
+                          (tied: also its output weights) starts to train when the token first
+                          occurs. Aimed at the rows a probe language alone uses (README: the
+                          micro-scale onset lives largely in them), which otherwise are only
+                          pushed down through the output layer and shrunk by weight decay
     (the optimizer reset at task boundaries is train.py's reset_optimizer_at_task)
 
 All act after the optimizer step of step s when (s + 1) is a multiple of their period (CBP every
 step); L2-init before it. Fresh draws come from generators seeded by (run seed, step, method), never
 from the global random stream, so a resumed run draws the same numbers; CBP's utilities, ages and
-carried fractions are part of train.py's resumable state. Under data parallelism the activation
-statistics are averaged over the processes, so every process replaces the same units.
+carried fractions, and hold_unseen's set of seen tokens, are part of train.py's resumable state.
+Under data parallelism the activation statistics are averaged and the seen tokens joined over the
+processes, so every process replaces the same units and holds the same rows.
 """
 
 import torch
@@ -31,19 +38,23 @@ import torch
 from diagnostics import activations, redo_score
 
 SETTINGS = dict(snp_every=0, snp_shrink=0.8, snp_noise=0.01, l2_init=0.0, redo_every=0, redo_tau=0.1,
-                cbp_rate=0.0, cbp_decay=0.99, cbp_maturity=100, emb_reset_every=0)
+                cbp_rate=0.0, cbp_decay=0.99, cbp_maturity=100, emb_reset_every=0, hold_unseen=False)
 
 
 def names(s):
     """The methods switched on in settings s, e.g. "snp+l2init"; "none" when none is."""
     on = [n for n, k in (("snp", "snp_every"), ("l2init", "l2_init"), ("redo", "redo_every"), ("cbp", "cbp_rate"),
-                         ("emb_reset", "emb_reset_every")) if s[k] > 0]
+                         ("emb_reset", "emb_reset_every"), ("hold_unseen", "hold_unseen")) if s[k] > 0]
     return "+".join(on) or "none"
+
+
+def _ddp():
+    return torch.distributed.is_available() and torch.distributed.is_initialized()
 
 
 def _all_mean(t):
     """t averaged over data-parallel processes (t itself without them)."""
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
+    if _ddp():
         torch.distributed.all_reduce(t)
         t /= torch.distributed.get_world_size()
     return t
@@ -73,6 +84,12 @@ class Mitigations:
         if s["cbp_rate"] > 0:
             for i, b in enumerate(self.blocks):
                 b.mlp.c_fc.register_forward_hook(self._hook(i))
+        # hold_unseen: the token rows (one matrix when the output layer is tied) and their values
+        # now, which for a token not yet seen are its initial values (held since)
+        rows = {id(p): p for p in (model.transformer.wte.weight, model.lm_head.weight)}.values()
+        self.token_rows = list(rows) if s["hold_unseen"] else []
+        self.seen = torch.zeros(model.config.vocab_size, dtype=torch.bool, device=dev)
+        self.held = [p.detach().clone() for p in self.token_rows]
 
     def _hook(self, i):
         def hook(mod, inp, out):
@@ -97,6 +114,12 @@ class Mitigations:
                 if p.grad is not None:
                     p.grad.add_(p.detach() - self.theta0[n], alpha=2 * lam)
 
+    def observe(self, x, y):
+        """hold_unseen: the tokens of one (micro-)batch count as seen from this step on."""
+        if self.token_rows:
+            self.seen[x.flatten()] = True
+            self.seen[y.flatten()] = True
+
     @torch.no_grad()
     def after_step(self, step, x):
         """The periodic methods, after the optimizer step of `step`, on that step's batch x."""
@@ -115,6 +138,17 @@ class Mitigations:
             for moment in self.optimizer.state.get(w, {}).values():
                 if torch.is_tensor(moment) and moment.shape == w.shape:
                     moment.zero_()
+        if self.token_rows:  # last, so that no method above moves a held row
+            if _ddp():  # a token seen by any process counts as seen by all
+                joined = self.seen.to(torch.int32)
+                torch.distributed.all_reduce(joined, op=torch.distributed.ReduceOp.MAX)
+                self.seen = joined.bool()
+            seen = self.seen[:, None]  # masks, not indexing: no wait for the device
+            for p, held in zip(self.token_rows, self.held):
+                p.copy_(torch.where(seen, p, held))
+                for key, moment in self.optimizer.state.get(p, {}).items():
+                    if key in ("exp_avg", "exp_avg_sq"):
+                        moment.mul_(seen)
 
     def _reinit_units(self, block_index, units, g):
         """Fresh incoming weights and bias, zero outgoing weights, zero AdamW moments for `units`
@@ -166,7 +200,7 @@ class Mitigations:
 
     def state_dict(self):
         return dict(utility=[u.cpu() for u in self.utility], age=[a.cpu() for a in self.age],
-                    due=torch.tensor(self.due, dtype=torch.float64), replaced=self.replaced)
+                    due=torch.tensor(self.due, dtype=torch.float64), replaced=self.replaced, seen=self.seen.cpu())
 
     def load_state_dict(self, d):
         dev = self.utility[0].device if self.utility else "cpu"
@@ -174,3 +208,6 @@ class Mitigations:
         self.age = [a.to(dev) for a in d["age"]]
         self.due = d["due"].tolist()
         self.replaced = int(d["replaced"])
+        if "seen" in d:  # states saved before hold_unseen existed had it off
+            self.seen = d["seen"].to(dev)
+        self.held = [p.detach().clone() for p in self.token_rows]  # the resumed rows: unseen ones still initial

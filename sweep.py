@@ -79,7 +79,8 @@ HERE = Path(__file__).resolve().parent
 # within the range its paper used; a study that wants others adds them to train_args of its own name)
 MITIGATIONS = {"none": "", "snp": "--snp_every=1000 --snp_shrink=0.8 --snp_noise=0.01", "l2init": "--l2_init=1e-3",
                "redo": "--redo_every=1000 --redo_tau=0.1", "cbp": "--cbp_rate=1e-4 --cbp_maturity=100",
-               "emb_reset": "--emb_reset_every=5000", "opt_reset": "--reset_optimizer_at_task=True"}
+               "emb_reset": "--emb_reset_every=5000", "opt_reset": "--reset_optimizer_at_task=True",
+               "hold_unseen": "--hold_unseen=True"}
 
 
 def cells():

@@ -20,7 +20,7 @@ grid). Step 0 (the initialisation) and the last step are always included. A side
 language is that of the task starting at its step: at a task's end, the next task's.
 
 Methods against loss of plasticity (shrink-and-perturb, L2 towards the initialisation, ReDo,
-continual backprop, embedding reset; mitigations.py) are options, off by default; config.json
+continual backprop, embedding reset, unseen tokens' rows held; mitigations.py) are options, off by default; config.json
 names the ones in use (`mitigation`).
 
 Learning rate: linear warmup, then constant by default (a decaying schedule would confound
@@ -108,6 +108,7 @@ cbp_rate = 0.0  # continual backprop: mature MLP units replaced per step, per un
 cbp_decay = 0.99
 cbp_maturity = 100
 emb_reset_every = 0  # token embeddings re-initialised every k steps
+hold_unseen = False  # rows of tokens not yet seen in training held at their initial values
 save_every = 250  # steps between resumable states
 log_every = 10
 seed = 0
@@ -440,6 +441,7 @@ def main(argv):
             x, y, rl = sampler.sample(batch_size * world, None if schedule == "stationary" else lang, rows)
             row_langs += rl
             x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
+            mit.observe(x, y)
             if ddp:
                 net.require_backward_grad_sync = micro == grad_accum - 1
             with ctx:

@@ -119,8 +119,43 @@ def test_embedding_reset_redraws_token_embeddings_and_their_moments():
     assert all(torch.equal(before[n], p) for n, p in model.named_parameters() if n != "transformer.wte.weight")
 
 
+@pytest.mark.parametrize("tied", [True, False])
+def test_hold_unseen_keeps_the_rows_of_unseen_tokens_initial(tied):
+    """Rows of tokens not yet seen (as input or target) stay at their initial values with zero
+    AdamW moments, in the output layer too when it is untied; seen rows train. Without the
+    method the same steps move the unseen rows (weight decay, and the output layer's gradient)."""
+    runs = {}
+    for hold in (True, False):
+        torch.manual_seed(0)
+        model = GPT(GPTConfig(block_size=16, vocab_size=64, n_layer=1, n_head=2, n_embd=16, tie_weights=tied))
+        opt = model.optimizer(1e-2, 0.1, (0.9, 0.95), "cpu")
+        mit = mitigations.Mitigations(model, opt, dict(mitigations.SETTINGS, hold_unseen=hold), seed=3)
+        rows = [model.transformer.wte.weight] + ([] if tied else [model.lm_head.weight])
+        start = [w.detach().clone() for w in rows]
+        g, seen = torch.Generator().manual_seed(1), torch.zeros(64, dtype=torch.bool)
+        for step in range(4):
+            x = torch.randint(0, 24 + 4 * step, (4, 16), generator=g)  # more tokens come into use
+            y = torch.randint(0, 30, (4, 16), generator=g)
+            seen[x.flatten()] = seen[y.flatten()] = True
+            mit.observe(x, y)
+            model(x, y)[1].backward()
+            mit.before_step()
+            opt.step()
+            opt.zero_grad()
+            mit.after_step(step, x)
+        runs[hold] = [(w.detach().clone(), w0, opt.state[w]) for w, w0 in zip(rows, start)]
+    assert 30 <= int(seen.sum()) < 64
+    for w, w0, state in runs[True]:
+        assert torch.equal(w[~seen], w0[~seen])
+        assert (state["exp_avg"][~seen] == 0).all() and (state["exp_avg_sq"][~seen] == 0).all()
+        assert (w[seen] != w0[seen]).any(dim=1).all()  # every seen row trained
+    for w, w0, _ in runs[False]:
+        assert (w[~seen] != w0[~seen]).any(dim=1).all()
+    assert mitigations.names(dict(mitigations.SETTINGS, hold_unseen=True)) == "hold_unseen"
+
+
 ALL_ON = ["--snp_every=7", "--l2_init=0.01", "--redo_every=5", "--redo_tau=0.3", "--cbp_rate=0.01",
-          "--cbp_maturity=10", "--emb_reset_every=40"]
+          "--cbp_maturity=10", "--emb_reset_every=40", "--hold_unseen=True"]
 
 
 def test_kill_and_resume_is_bit_identical_with_every_method_on(tmp_path, corpus_dir):
@@ -131,7 +166,7 @@ def test_kill_and_resume_is_bit_identical_with_every_method_on(tmp_path, corpus_
     subprocess.run([sys.executable, str(ROOT / "train.py"), *args, f"--out_dir={tmp_path / 'a'}"], check=True,
                    stdout=subprocess.DEVNULL)
     cfg = json.loads((tmp_path / "a" / "config.json").read_text())
-    assert cfg["mitigation"] == "snp+l2init+redo+cbp+emb_reset"
+    assert cfg["mitigation"] == "snp+l2init+redo+cbp+emb_reset+hold_unseen"
     b = tmp_path / "b"
     killed_at = kill_after(args, b, 60)
     assert 0 < killed_at < 156, "the run was not interrupted in the middle"
