@@ -20,8 +20,8 @@ grid). Step 0 (the initialisation) and the last step are always included. A side
 language is that of the task starting at its step: at a task's end, the next task's.
 
 Methods against loss of plasticity (shrink-and-perturb, L2 towards the initialisation, ReDo,
-continual backprop, embedding reset, unseen tokens' rows held; mitigations.py) are options, off by default; config.json
-names the ones in use (`mitigation`).
+continual backprop, embedding reset, unseen tokens' rows held; mitigations.py) are options, off
+by default; config.json names the ones in use (`mitigation`).
 
 Learning rate: linear warmup, then constant by default (a decaying schedule would confound
 "can no longer learn" with "is no longer allowed to learn"); cosine is available.
