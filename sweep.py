@@ -10,17 +10,23 @@ The whole study in one command: corpus -> train -> probe -> onset -> fit -> repo
 A cell is one (model size, schedule, seed, mitigation): out/<name>/<size>-<schedule>-s<seed>/
 (-<mitigation> appended unless none). With several mitigations, each is fitted on its own into
 <fit_dir>/<mitigation>/ and <fit_dir>/mitigations.md compares each with none. Its
-stages are the same scripts a user runs by hand (train.py, probe.py), started as
-subprocesses with the settings below, so a cluster can run the listed commands in parallel
+stages are the scripts a user runs by hand (train.py, probe.py): their main() with the
+arguments of the printed command, so a cluster can run the listed commands in parallel
 (Slurm: `sbatch --array=0-N` with `python sweep.py CONFIG --cell=$SLURM_ARRAY_TASK_ID`)
 and the fit runs when they are done. RUN.md in the fit directory records the command, every
 cell's commands, the machine and the wall time.
 
-With --jobs=N, N cells run side by side, each stage with OMP_NUM_THREADS = cores // N (the
-probe then starts that many single-thread workers: never more processes than cores), and each
-cell's output goes to out/<name>/<cell>.log. Training numbers depend on the thread count at
-the last float digit (config.json records it): `--cpu_threads=N` in train_args fixes it, so a
-study's numbers do not depend on --jobs; probe records never do (they fix `threads`).
+The stages run in --jobs worker processes started once (spawn), not a process per stage:
+importing torch and its first optimizer costs 2-3 s, a tenth of a micro-scale cell. A stage
+starts from the script's defaults (configure) and its own seed, as a fresh process would, and
+its thread count is set back first; a stage that fails, or whose process dies, stops the sweep
+with the command and its log named.
+
+With --jobs=N, N cells run side by side, each stage with cores // N threads (OMP_NUM_THREADS;
+the probe then starts that many single-thread workers: never more processes than cores), and
+each cell's output goes to out/<name>/<cell>.log. Training numbers depend on the thread count
+at the last float digit (config.json records it): `--cpu_threads=N` in train_args fixes it, so
+a study's numbers do not depend on --jobs; probe records never do (they fix `threads`).
 
 A finished cell is not run again, and a cell whose run was made with other settings than the
 command now asks for is refused, the differing settings named (the results would otherwise
@@ -30,14 +36,17 @@ can and refuses the ones it cannot).
 
 import importlib
 import json
+import multiprocessing
 import os
 import platform
 import shlex
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+import traceback
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -47,7 +56,7 @@ import probe
 import sources
 from configurator import configure
 from finetune import cores
-from model import LADDER
+from model import LADDER, disk_error
 from train import NO_EFFECT
 
 # ----------------------------------------------------------------------------- settings
@@ -104,23 +113,92 @@ def command(script, args):
     return f"{shlex.quote(sys.executable)} {shlex.quote(os.path.relpath(HERE / script))} {args}".strip()
 
 
-def sh(cmd, timing=None, stage_name="", log=None):
-    """Run one stage; with timing (a JSON file), add its wall seconds there; with log (side by
-    side with other cells), its output goes to that file and it gets its share of the cores."""
+def sh(cmd):
+    """Run a command that happens once (the fit, the report) as a subprocess."""
+    print(f"$ {cmd}", flush=True)
+    if subprocess.run(cmd, shell=True).returncode != 0:
+        raise SystemExit(f"sweep.py: a stage failed: {cmd}")
+
+
+_pool = None  # the processes that run the cells' stages (main starts them)
+
+
+def run_stage(script, args, timing, stage_name, log=None):
+    """Run one cell stage (train or probe) in a worker and add its wall seconds to timing (a
+    JSON file); with log (cells side by side), its output goes to that file."""
+    cmd = command(f"{script}.py", args)
     print(f"$ {cmd}" + (f"  > {log}" if log else ""), flush=True)
     t0 = time.time()
-    env = dict(os.environ, OMP_NUM_THREADS=str(max(1, cores() // jobs))) if log else None
-    if log:
-        log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "a") if log else nullcontext() as f:
-        if subprocess.run(cmd, shell=True, stdout=f, stderr=f and subprocess.STDOUT, env=env).returncode != 0:
-            raise SystemExit(f"sweep.py: a stage failed: {cmd}" + (f"; its output is in {log}" if log else ""))
-    if timing:
-        times = json.loads(timing.read_text()) if timing.exists() else {}
-        times[stage_name] = times.get(stage_name, 0.0) + time.time() - t0
-        timing.write_text(json.dumps(times))
+    where = f"; its output is in {log}" if log else ""
+    try:
+        failed = _pool.submit(stage_here, script, args, log).result()
+    except BrokenProcessPool:
+        raise SystemExit(f"sweep.py: the process running a stage died (out of memory?): {cmd}{where}") from None
+    if failed:
+        raise SystemExit(f"sweep.py: a stage failed: {cmd}{where}")
+    times = json.loads(timing.read_text()) if timing.exists() else {}
+    times[stage_name] = times.get(stage_name, 0.0) + time.time() - t0
+    timing.write_text(json.dumps(times))
 
 
+# ----------------------------------------------------------------------------- in a worker
+_threads = 0  # the worker's thread count, set back before each stage (a stage may change it)
+
+
+def start_worker(threads):
+    """A worker process: threads each (0: as the environment gives, as for a shell command)."""
+    global _threads
+    if threads:
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # what finetune.cores() reads: the probe's workers
+        torch.set_num_threads(threads)
+    _threads = torch.get_num_threads()
+
+
+@contextmanager
+def output_to(log):
+    """This process's stdout and stderr (the file descriptors: C code's output too) into log."""
+    if log is None:
+        yield
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush(), sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log, "a") as f:
+        os.dup2(f.fileno(), 1), os.dup2(f.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stdout.flush(), sys.stderr.flush()
+        for fd, old in zip((1, 2), saved):
+            os.dup2(old, fd)
+            os.close(old)
+
+
+def stage_here(script, args, log):
+    """script.main(args) here, as `python script.py args` would run it; True if it failed (the
+    error is in its output, as the script would print it)."""
+    torch.set_num_threads(_threads)
+    with output_to(log):
+        try:
+            mod = importlib.import_module(script)
+            try:
+                mod.main(shlex.split(args))
+            except OSError as e:
+                if script != "train":
+                    raise
+                raise disk_error(e, e.filename or mod.out_dir) from None  # as train.py's entry point does
+        except SystemExit as e:
+            if e.code in (None, 0):
+                return False
+            print(e.code if isinstance(e.code, str) else f"exit status {e.code}", file=sys.stderr)
+            return True
+        except Exception:
+            traceback.print_exc()
+            return True
+    return False
+
+
+# ----------------------------------------------------------------------------- the grid
 def resolved(script, args):
     """The settings a stage's arguments give its script (train or probe)."""
     mod = importlib.import_module(script)
@@ -154,7 +232,7 @@ def run_cell(i):
     if train_done(out):
         print(f"trained: {out}")
     else:
-        sh(command("train.py", train), out.parent / f"{out.name}.time.json", "train", log)
+        run_stage("train", train, out.parent / f"{out.name}.time.json", "train", log)
     done = json.loads((out / "onset.json").read_text()).get("probe_settings", {}) if (out / "onset.json").exists() else None
     diff = done is not None and drift(done, resolved("probe", probe), ("run_dir", "data_dir", "device", "workers"),
                                       resolved("probe", ""))
@@ -163,7 +241,7 @@ def run_cell(i):
     else:
         if diff:
             print(f"probe settings changed {diff} (before, now): probing again")
-        sh(command("probe.py", probe), out.parent / f"{out.name}.time.json", "probe", log)
+        run_stage("probe", probe, out.parent / f"{out.name}.time.json", "probe", log)
 
 
 def ensure_corpus():
@@ -200,7 +278,7 @@ def machine():
 
 
 def main(argv):
-    global jobs  # lowered below to the cores there are
+    global jobs, _pool  # jobs: lowered below to the cores there are
     configure(globals(), argv)
     unknown = [s for s in sizes.split(",") if s not in LADDER]
     if unknown:
@@ -227,9 +305,11 @@ def main(argv):
         if jobs > cores():  # more would make cells fight over cores
             print(f"sweep.py: jobs {jobs} lowered to {cores()}, the cores here")
             jobs = cores()
-        with ThreadPoolExecutor(jobs) as pool:  # each thread waits on its cell's subprocesses
-            for _ in pool.map(run_cell, chosen):
-                pass
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker,
+                                 initargs=(max(1, cores() // jobs) if jobs > 1 else 0,)) as _pool:
+            with ThreadPoolExecutor(jobs) as pool:  # each thread runs a cell, waiting on its stages
+                for _ in pool.map(run_cell, chosen):
+                    pass
     if stage in ("all", "fit") and cell < 0:
         runs = [run_dir(*c) for c in todo]
         missing = [str(r) for r in runs if not (r / "onset.json").exists()]

@@ -1,4 +1,6 @@
 import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
@@ -63,3 +65,36 @@ def test_mitigation_axis_names_cells_and_refuses_unknown(tmp_path, monkeypatch, 
         sweep.main([*GRID, "--mitigations=none,snpp", "--list_cells=True"])
     with pytest.raises(SystemExit, match="must name none"):
         sweep.main([*GRID, "--mitigations=snp", "--list_cells=True"])
+
+
+STAGE = '''
+import os, signal, torch
+def main(argv):
+    print(f"threads {torch.get_num_threads()} args {argv}")
+    torch.set_num_threads(1)  # what probe.py does: the next stage must not inherit it
+    if argv == ["--fail"]:
+        raise SystemExit("stage_a: told to fail")
+    if argv == ["--die"]:
+        os.kill(os.getpid(), signal.SIGKILL)
+'''
+
+
+def test_stages_run_in_long_lived_workers(tmp_path, monkeypatch):
+    """A cell's stages run as main(argv) in a worker started once: output to the cell's log,
+    the worker's thread count set back before each stage, a failure or a dead worker named."""
+    (tmp_path / "stage_a.py").write_text(STAGE)
+    monkeypatch.syspath_prepend(str(tmp_path))  # a spawned worker gets the parent's sys.path
+    monkeypatch.chdir(tmp_path)
+    timing, log = tmp_path / "t.time.json", tmp_path / "logs/cell.log"
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=sweep.start_worker,
+                             initargs=(2,)) as pool:
+        monkeypatch.setattr(sweep, "_pool", pool)
+        sweep.run_stage("stage_a", "--x=1 --y='a b'", timing, "a", log)
+        sweep.run_stage("stage_a", "", timing, "a", log)
+        assert log.read_text().splitlines() == ["threads 2 args ['--x=1', '--y=a b']", "threads 2 args []"]
+        assert json.loads(timing.read_text())["a"] > 0
+        with pytest.raises(SystemExit, match=r"a stage failed: .*stage_a.py --fail; its output is in .*cell.log"):
+            sweep.run_stage("stage_a", "--fail", timing, "a", log)
+        assert log.read_text().splitlines()[-1] == "stage_a: told to fail"
+        with pytest.raises(SystemExit, match="the process running a stage died"):
+            sweep.run_stage("stage_a", "--die", timing, "a", log)
