@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from model import write_json
 from sources import CC100_URL, SCRIPTS, DataError, cc100_sources, synthetic_sources, textdir_sources
 from vocab import Vocab, get_tokenizer, load_vocab
 
@@ -61,18 +62,6 @@ def sha256_file(path, bufsize=1 << 24):
         while chunk := f.read(bufsize):
             h.update(chunk)
     return h.hexdigest()
-
-
-def write_json(path, obj):
-    """Write JSON atomically: a temporary name (unique to this process), then rename. A failed
-    write (a full disk) removes the temporary file and leaves path as it was."""
-    tmp = Path(f"{path}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(obj, indent=1))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _append(f, arr):

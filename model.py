@@ -16,7 +16,8 @@ The GPT of the study: a GPT-2-style decoder-only transformer.
 - Checkpoint files: save_file writes any .pt atomically and returns its sha256; read_file
   checks a file against the sha256 in its JSON sidecar and refuses, in one line naming the
   file, one that is damaged, truncated or holds pickled objects; load_checkpoint rebuilds a
-  model from a checkpoint (weights only).
+  model from a checkpoint (weights only); save_state / load_state keep train.py's resumable
+  states (the newest two; a damaged one set aside); write_json writes any sidecar atomically.
 """
 
 import argparse
@@ -28,6 +29,8 @@ import json
 import math
 import os
 import pickle
+import sys
+import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -320,6 +323,18 @@ def disk_error(e: OSError, path):
     return CheckpointError(f"cannot write {path}: {e.strerror or e}")
 
 
+def write_json(path, obj):
+    """Write JSON atomically (a sidecar, a record): a temporary name unique to this process, then
+    rename. A failed write (a full disk) removes the temporary file and leaves path as it was."""
+    tmp = Path(f"{path}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(obj, indent=1))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def save_file(obj, path):
     """torch.save obj to path: serialised in memory, written under a temporary name, read back
     and compared, then renamed over path. Returns the sha256 of the bytes on disk. A failed
@@ -382,6 +397,36 @@ def load_checkpoint(path, device="cpu"):
     model = GPT(GPTConfig(**ckpt["model_args"]))
     model.load_state_dict(ckpt["model"])
     return model.to(device)
+
+
+def save_state(out, state):
+    """A run's resumable state (train.py): out/state/step_XXXXXXX.pt and its sidecar; then the
+    older states but the previous one go."""
+    name = out / "state" / f"step_{state['step']:07d}"
+    sha = save_file(state, name.with_suffix(".pt"))
+    write_json(name.with_suffix(".json"), dict(step=state["step"], sha256=sha, time=time.time()))
+    for old in sorted((out / "state").glob("step_*.json"))[:-2]:
+        old.unlink()  # the sidecar first: a state without one is never resumed from
+        old.with_suffix(".pt").unlink(missing_ok=True)
+
+
+def load_state(out, dev, master=True):
+    """The newest intact resumable state, or None when there is none yet. A damaged one is
+    renamed *.damaged by the master process (kept for inspection) and the one before it is
+    tried; every process makes the same choice."""
+    states = sorted((out / "state").glob("step_*.json"), reverse=True)
+    for card in states:
+        try:
+            return read_file(card.with_suffix(".pt"), map_location=dev)
+        except CheckpointError as e:
+            if master:
+                print(f"train.py: {e}; set aside as *.damaged, trying the state before it", file=sys.stderr)
+                for p in (card.with_suffix(".pt"), card):
+                    os.replace(p, f"{p}.damaged")
+    if states:
+        raise SystemExit(f"train.py: no intact resumable state in {out}/state (all {len(states)} damaged); "
+                         "fix: start again in a new out_dir")
+    return None
 
 
 def main():

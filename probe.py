@@ -64,9 +64,9 @@ import torch
 import diagnostics
 import onset
 from configurator import configure
-from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids, write_json
+from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids
 from finetune import cores, run_all
-from model import tune_malloc
+from model import tune_malloc, write_json
 
 # ----------------------------------------------------------------------------- settings
 run_dir = "out/run"

@@ -58,10 +58,10 @@ import torch
 
 import mitigations
 from configurator import code_version, configure
-from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids, write_json
+from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids
 from diagnostics import diagnose
-from model import (GPT, LADDER, CheckpointError, checkpoint_dict, disk_error, estimate_loss, preset, read_file,
-                   save_file, tune_malloc)
+from model import (GPT, LADDER, checkpoint_dict, disk_error, estimate_loss, load_state, preset, read_file, save_file,
+                   save_state, tune_malloc, write_json)
 
 # ----------------------------------------------------------------------------- settings
 out_dir = "out/run"
@@ -161,35 +161,6 @@ def task_of(step, tokens_per_step, order):
         return 0, "mix"
     task = step * tokens_per_step // task_tokens
     return task, order[task % len(order)]
-
-
-def save_state(out, state):
-    """state/step_XXXXXXX.pt and its sidecar; then the older states but the previous one go."""
-    name = out / "state" / f"step_{state['step']:07d}"
-    sha = save_file(state, name.with_suffix(".pt"))
-    write_json(name.with_suffix(".json"), dict(step=state["step"], sha256=sha, time=time.time()))
-    for old in sorted((out / "state").glob("step_*.json"))[:-2]:
-        old.unlink()  # the sidecar first: a state without one is never resumed from
-        old.with_suffix(".pt").unlink(missing_ok=True)
-
-
-def load_state(out, dev, master=True):
-    """The newest intact resumable state, or None when there is none yet. A damaged one is
-    renamed *.damaged by the master process (kept for inspection) and the one before it is
-    tried; every process makes the same choice."""
-    states = sorted((out / "state").glob("step_*.json"), reverse=True)
-    for card in states:
-        try:
-            return read_file(card.with_suffix(".pt"), map_location=dev)
-        except CheckpointError as e:
-            if master:
-                print(f"train.py: {e}; set aside as *.damaged, trying the state before it", file=sys.stderr)
-                for p in (card.with_suffix(".pt"), card):
-                    os.replace(p, f"{p}.damaged")
-    if states:
-        raise SystemExit(f"train.py: no intact resumable state in {out}/state (all {len(states)} damaged); "
-                         "fix: start again in a new out_dir")
-    return None
 
 
 def main(argv):
