@@ -1,6 +1,9 @@
 import json
 import multiprocessing
+import subprocess
+import sys
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +101,25 @@ def test_stages_run_in_long_lived_workers(tmp_path, monkeypatch):
         assert log.read_text().splitlines()[-1] == "stage_a: told to fail"
         with pytest.raises(SystemExit, match="the process running a stage died"):
             sweep.run_stage("stage_a", "--die", timing, "a", log)
+
+
+def test_a_stage_after_another_in_the_same_worker_equals_a_fresh_process(tmp_path, monkeypatch, corpus_dir):
+    """What one stage leaves in a worker (settings, seeds, threads, a mitigation's state) does
+    not reach the next: a run trained after another in one worker is bit-identical to the same
+    command run as its own process."""
+    monkeypatch.chdir(tmp_path)
+    base = (f"--data_dir={corpus_dir} --model=micro-25k --block_size=32 --batch_size=8 --warmup_tokens=1024 "
+            "--max_tokens=8192 --task_tokens=2048 --n_ckpt=2 --eval_batches=1 --cpu_threads=1")
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=sweep.start_worker,
+                             initargs=(2,)) as pool:
+        monkeypatch.setattr(sweep, "_pool", pool)
+        sweep.run_stage("train", f"{base} --out_dir=first --seed=3 --schedule=stationary --hold_unseen=True "
+                                 "--snp_every=2 --cpu_threads=2", tmp_path / "t.json", "train")
+        sweep.run_stage("train", f"{base} --out_dir=second", tmp_path / "t.json", "train")
+    subprocess.run([sys.executable, str(Path(sweep.__file__).parent / "train.py"), *f"{base} --out_dir=fresh".split()],
+                   check=True, capture_output=True)
+    ckpts = sorted(p.relative_to(tmp_path / "fresh") for p in (tmp_path / "fresh/ckpt").glob("*.pt"))
+    assert len(ckpts) == 6
+    for f in ("log.jsonl", *ckpts):
+        assert (tmp_path / "second" / f).read_bytes() == (tmp_path / "fresh" / f).read_bytes(), f
+    assert (tmp_path / "first/log.jsonl").read_bytes() != (tmp_path / "fresh/log.jsonl").read_bytes()
