@@ -4,6 +4,9 @@ checkpoint, the AUC and the final loss at the best checkpoint and at the last on
 probe seeds), and the training languages' validation loss at the end.
 
     python results/wikismall/hold-unseen/compare.py out/wikismall hold_unseen > table.md
+    python results/wikismall/hold-unseen/compare.py out/wikismall hold_unseen continual > continual/table.md
+
+The optional third argument keeps the runs of that schedule only.
 """
 import json
 import sys
@@ -12,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 root, arm = Path(sys.argv[1]), sys.argv[2]
+schedule = sys.argv[3] if len(sys.argv) > 3 else ""
 
 
 def onset(run):
@@ -42,7 +46,8 @@ print(f"| run | AUC onset, plain | AUC onset, {arm} | zero-shot at the end, plai
       f"{arm} - plain |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 size = lambda run: json.loads((run / "config.json").read_text())["n_nonembed"]  # noqa: E731
-runs = [p for p in root.iterdir() if p.is_dir() and (root / f"{p.name}-{arm}" / "onset.json").exists()]
+runs = [p for p in root.iterdir() if p.is_dir() and (root / f"{p.name}-{arm}" / "onset.json").exists()
+        and schedule in ("", json.loads((p / "config.json").read_text())["schedule"])]
 for plain in sorted(runs, key=lambda p: (size(p), p.name)):
     other = root / f"{plain.name}-{arm}"
     (_, a), (_, b) = curves(plain), curves(other)
