@@ -214,7 +214,10 @@ def run_all(jobs, shared, workers, threads):
     of `threads` threads each, started afresh (spawn: nothing inherited but the arguments)."""
     if workers <= 1:
         start(shared)
-        yield from map(run_job, jobs)
+        try:
+            yield from map(run_job, jobs)
+        finally:
+            _job.clear()  # this process may run other stages (sweep.py): nothing of the probe is kept
         return
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=start,
                              initargs=(shared, threads)) as pool:

@@ -162,14 +162,17 @@ def output_to(log):
         yield
         return
     log.parent.mkdir(parents=True, exist_ok=True)
-    sys.stdout.flush(), sys.stderr.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
     with open(log, "a") as f:
-        os.dup2(f.fileno(), 1), os.dup2(f.fileno(), 2)
+        for fd in (1, 2):
+            os.dup2(f.fileno(), fd)
     try:
         yield
     finally:
-        sys.stdout.flush(), sys.stderr.flush()
+        sys.stdout.flush()
+        sys.stderr.flush()
         for fd, old in zip((1, 2), saved):
             os.dup2(old, fd)
             os.close(old)
