@@ -333,7 +333,7 @@ def main(argv):
             for k, v in json.loads(r.parent.joinpath(f"{r.name}.time.json").read_text()).items():
                 stages[k] = stages.get(k, 0.0) + v
         (out / "RUN.md").write_text(
-            f"# {name}\n\ncommand: `python sweep.py {' '.join(argv)}`"
+            f"# {name}\n\ncommand: `python sweep.py {shlex.join(argv)}`"
             + ("" if stage == "all" else " (the fit alone; the wall time below includes the cells' earlier runs)")
             + f"\n\nmachine: {machine()}\n\n"
             f"wall time of this command: {(time.time() - t0) / 60:.1f} min; stages, summed over cells"

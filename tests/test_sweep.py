@@ -1,5 +1,6 @@
 import json
 import multiprocessing
+import shlex
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -43,7 +44,9 @@ def test_sweep_runs_every_stage_once(tmp_path, monkeypatch, capsys):
         for r in map(json.loads, (tmp_path / "out/t" / cell / "probe.jsonl").read_text().splitlines()):
             assert (r["probe_steps"], len(r["eval_steps"]), r["eval_batches"], r["forget_batches"]) == (15, 4, 4, 1)
             probed += r["batch_size"] * 32 * (15 + 4 * (4 + len(r["forget"])) / 3)
-    assert f"probe compute over training compute: {probed / trained:.2f} " in (tmp_path / "out/t/fit/RUN.md").read_text()
+    run_md = (tmp_path / "out/t/fit/RUN.md").read_text()
+    assert f"probe compute over training compute: {probed / trained:.2f} " in run_md
+    assert f"command: `python sweep.py {shlex.join([*GRID, '--jobs=2'])}`" in run_md  # quoted: it can be rerun
 
     # a run made before a setting existed was made with its default: not refused as changed
     path = tmp_path / "out/t/micro-25k-continual-s0/config.json"
