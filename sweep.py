@@ -57,7 +57,7 @@ import probe
 import sources
 from configurator import configure
 from finetune import cores
-from model import LADDER, disk_error
+from model import LADDER
 from train import NO_EFFECT
 
 # ----------------------------------------------------------------------------- settings
@@ -124,9 +124,9 @@ def sh(cmd):
 _pool = None  # the processes that run the cells' stages (main starts them)
 
 
-def run_stage(script, args, timing, stage_name, log=None):
+def run_stage(script, args, timing, log=None):
     """Run one cell stage (train or probe) in a worker and add its wall seconds to timing (a
-    JSON file); with log (cells side by side), its output goes to that file."""
+    JSON file, under the script's name); with log (cells side by side), its output goes there."""
     cmd = command(f"{script}.py", args)
     print(f"$ {cmd}" + (f"  > {log}" if log else ""), flush=True)
     t0 = time.time()
@@ -138,7 +138,7 @@ def run_stage(script, args, timing, stage_name, log=None):
     if failed:
         raise SystemExit(f"sweep.py: a stage failed: {cmd}{where}")
     times = json.loads(timing.read_text()) if timing.exists() else {}
-    times[stage_name] = times.get(stage_name, 0.0) + time.time() - t0
+    times[script] = times.get(script, 0.0) + time.time() - t0
     timing.write_text(json.dumps(times))
 
 
@@ -184,13 +184,7 @@ def stage_here(script, args, log):
     torch.set_num_threads(_threads)
     with output_to(log):
         try:
-            mod = importlib.import_module(script)
-            try:
-                mod.main(shlex.split(args))
-            except OSError as e:
-                if script != "train":
-                    raise
-                raise disk_error(e, e.filename or mod.out_dir) from None  # as train.py's entry point does
+            importlib.import_module(script).main(shlex.split(args))
         except SystemExit as e:
             if e.code in (None, 0):
                 return False
@@ -236,7 +230,7 @@ def run_cell(i):
     if train_done(out):
         print(f"trained: {out}")
     else:
-        run_stage("train", train, out.parent / f"{out.name}.time.json", "train", log)
+        run_stage("train", train, out.parent / f"{out.name}.time.json", log)
     done = json.loads((out / "onset.json").read_text()).get("probe_settings", {}) if (out / "onset.json").exists() else None
     diff = done is not None and drift(done, resolved("probe", probe), ("run_dir", "data_dir", "device", "workers"),
                                       resolved("probe", ""))
@@ -245,7 +239,7 @@ def run_cell(i):
     else:
         if diff:
             print(f"probe settings changed {diff} (before, now): probing again")
-        run_stage("probe", probe, out.parent / f"{out.name}.time.json", "probe", log)
+        run_stage("probe", probe, out.parent / f"{out.name}.time.json", log)
 
 
 def ensure_corpus():

@@ -163,7 +163,7 @@ def task_of(step, tokens_per_step, order):
     return task, order[task % len(order)]
 
 
-def main(argv):
+def run(argv):
     defaults = configure(dict(globals()), [])  # what a setting was in a run saved before it existed
     config = configure(globals(), argv)
     tune_malloc()
@@ -441,8 +441,13 @@ def model_desc(m, cfg):
     return f"GPT {cfg.n_layer}x{cfg.n_embd} ({m.num_params() / 1e6:.3f}M non-embedding, {m.num_params(False) / 1e6:.2f}M total)"
 
 
-if __name__ == "__main__":
+def main(argv):
+    """run(argv); a full disk while writing a sidecar or the log ends in one line, as for a .pt."""
     try:
-        main(sys.argv[1:])
-    except OSError as e:  # a full disk while writing a sidecar or the log: one line, as for a .pt
+        run(argv)
+    except OSError as e:
         raise disk_error(e, e.filename or out_dir) from None
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -95,15 +95,15 @@ def test_stages_run_in_long_lived_workers(tmp_path, monkeypatch):
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=sweep.start_worker,
                              initargs=(2,)) as pool:
         monkeypatch.setattr(sweep, "_pool", pool)
-        sweep.run_stage("stage_a", "--x=1 --y='a b'", timing, "a", log)
-        sweep.run_stage("stage_a", "", timing, "a", log)
+        sweep.run_stage("stage_a", "--x=1 --y='a b'", timing, log)
+        sweep.run_stage("stage_a", "", timing, log)
         assert log.read_text().splitlines() == ["threads 2 args ['--x=1', '--y=a b']", "threads 2 args []"]
-        assert json.loads(timing.read_text())["a"] > 0
+        assert json.loads(timing.read_text())["stage_a"] > 0
         with pytest.raises(SystemExit, match=r"a stage failed: .*stage_a.py --fail; its output is in .*cell.log"):
-            sweep.run_stage("stage_a", "--fail", timing, "a", log)
+            sweep.run_stage("stage_a", "--fail", timing, log)
         assert log.read_text().splitlines()[-1] == "stage_a: told to fail"
         with pytest.raises(SystemExit, match="the process running a stage died"):
-            sweep.run_stage("stage_a", "--die", timing, "a", log)
+            sweep.run_stage("stage_a", "--die", timing, log)
 
 
 def test_a_stage_after_another_in_the_same_worker_equals_a_fresh_process(tmp_path, monkeypatch, corpus_dir):
@@ -117,8 +117,8 @@ def test_a_stage_after_another_in_the_same_worker_equals_a_fresh_process(tmp_pat
                              initargs=(2,)) as pool:
         monkeypatch.setattr(sweep, "_pool", pool)
         sweep.run_stage("train", f"{base} --out_dir=first --seed=3 --schedule=stationary --hold_unseen=True "
-                                 "--snp_every=2 --cpu_threads=2", tmp_path / "t.json", "train")
-        sweep.run_stage("train", f"{base} --out_dir=second", tmp_path / "t.json", "train")
+                                 "--snp_every=2 --cpu_threads=2", tmp_path / "t.json")
+        sweep.run_stage("train", f"{base} --out_dir=second", tmp_path / "t.json")
     subprocess.run([sys.executable, str(Path(sweep.__file__).parent / "train.py"), *f"{base} --out_dir=fresh".split()],
                    check=True, capture_output=True)
     ckpts = sorted(p.relative_to(tmp_path / "fresh") for p in (tmp_path / "fresh/ckpt").glob("*.pt"))
