@@ -175,6 +175,8 @@ def run(argv):
         raise SystemExit(f"train.py: unknown model size {model!r}; choose one of {', '.join(LADDER)}")
     if schedule not in ("continual", "stationary"):
         raise SystemExit(f"train.py: schedule must be continual or stationary, got {schedule!r}")
+    if dtype not in ("auto", "float32", "bfloat16"):
+        raise SystemExit(f"train.py: dtype must be auto, float32 or bfloat16, got {dtype!r}")
     if ckpt_schedule not in ("tasks", "log", "linear") or lr_schedule not in ("constant", "cosine"):
         raise SystemExit("train.py: ckpt_schedule must be tasks|log|linear and lr_schedule constant|cosine")
     if ckpt_every_tasks < 1 or n_ckpt < 1 or ckpt_from_tokens < 0:

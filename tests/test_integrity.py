@@ -234,11 +234,15 @@ def test_configurator_hints_aliases_and_integral_floats():
         configure(dict(g), ["--max_tokens=1.5"])
 
 
-def test_unknown_model_size_is_one_line(corpus_dir, tmp_path):
+def test_unknown_model_size_and_dtype_are_one_line(corpus_dir, tmp_path):
     p = train([f"--data_dir={corpus_dir}", f"--out_dir={tmp_path}", "--model=micro-7k"], check=False)
     assert p.stderr.strip().splitlines() == ["train.py: unknown model size 'micro-7k'; choose one of "
                                              + ", ".join(LADDER)]
     assert "micro-1k" in LADDER and "314m" in LADDER
+    p = train([f"--data_dir={corpus_dir}", f"--out_dir={tmp_path}", "--dtype=float16"], check=False)  # not float32
+    assert p.stderr.strip().splitlines() == ["train.py: dtype must be auto, float32 or bfloat16, got 'float16'"]
+    with pytest.raises(SystemExit, match="dtype must be auto, float32, bfloat16 or float64, got 'fp64'"):
+        probe.main([f"--run_dir={tmp_path}", "--dtype=fp64"])
 
 
 def test_sweep_refuses_a_run_made_with_other_settings(tmp_path, monkeypatch, capsys, corpus_dir):
