@@ -6,9 +6,11 @@ probe.py decides what to fine-tune and what the curves mean; this file only runs
     finetune_batched  K checkpoints/seeds of one architecture as one computation (full mode):
                       the weights stacked and the model applied with torch.func.vmap, each member
                       with its own AdamW state and gradient clipping, exactly as finetune does it;
-                      equal to finetune up to float rounding (a test checks 1e-3 nats). It pays
+                      equal to finetune up to float rounding (a test checks it in float64). It pays
                       where one small model leaves a device idle (a GPU); `python probe.py
-                      --batched=True` on CPU measures it against the sequential path.
+                      --batched=True` on CPU measures it against the sequential path. Optionally
+                      compiled (torch.compile), once per process and group shape: the compiled
+                      step is kept for the process's later groups and probes.
     Jobs              runs a list of fine-tunes in this process or in N worker processes with a
                       fixed thread count each, returning results in order, so the numbers do
                       not depend on N.
@@ -57,13 +59,14 @@ def result(mode, kind, lr, seed, trainable, steps, curves):
                 curve=curve, zero_shot=curve[0], final=curve[-1], auc=auc(steps, curve), forget=curves)
 
 
-def finetune(weights, cfg, mode, lr, seed, train_batches, evals, run, eval_every, ctx, dev):
-    """Fine-tune one checkpoint; returns its curves. evals: {"probe": batches, lang: batches}."""
+def finetune(weights, cfg, mode, lr, seed, train_batches, evals, run, eval_every, ctx, dev, dtype=torch.float32):
+    """Fine-tune one checkpoint; returns its curves. evals: {"probe": batches, lang: batches};
+    dtype: of the weights (float64 to compute in double precision)."""
     torch.manual_seed(seed)  # LoRA's initialisation: the same for every checkpoint
     model = GPT(GPTConfig(**cfg))
     model.load_state_dict(weights)
     kind, trainable = mode_setup(model, mode)
-    model.to(dev).train()
+    model.to(dev, dtype).train()
     opt = model.optimizer(lr, run["weight_decay"], (run["beta1"], run["beta2"]), dev.split(":")[0])
     steps, curves = [], {name: [] for name in evals}
 
@@ -86,35 +89,64 @@ def finetune(weights, cfg, mode, lr, seed, train_batches, evals, run, eval_every
     return result(mode, kind, lr, seed, trainable, steps, curves)
 
 
+_batched = {}  # this process's batched step and evaluation, by what they are built from: a compiled
+# pair is built once and reused by every later group of the same shape (a sweep worker's next probes too)
+
+
+def batched_functions(cfg, K, ctx, dev, clip, compiled):
+    """(model, step, evaluate) for K members: step(params, x, y) -> per-member gradients, clipped
+    per member as clip_grad_norm_ does it (scale by clip / (norm + 1e-6) when above);
+    evaluate(params, x, y) -> per-member losses on one batch."""
+    key = (tuple(sorted(cfg.items())), K, getattr(ctx, "fast_dtype", None), dev, clip, compiled)
+    if key not in _batched:
+        model = GPT(GPTConfig(**cfg)).to(dev)  # its weights unused: each call passes the members'
+
+        def loss_of(p, x, y):
+            with ctx:
+                return functional_call(model, p, (x, y))[1]
+
+        grads_of = vmap(grad_and_value(loss_of))
+
+        def step(params, x, y):
+            grads = grads_of(params, x, y)[0]
+            if clip > 0:
+                norm = torch.sqrt(sum(g.flatten(1).pow(2).sum(1) for g in grads.values()))
+                scale = (clip / (norm + 1e-6)).clamp(max=1.0)
+                grads = {n: g * scale.view(-1, *[1] * (g.dim() - 1)) for n, g in grads.items()}
+            return grads
+
+        evaluate = vmap(loss_of, in_dims=(0, None, None))
+        _batched[key] = (model, *(map(torch.compile, (step, evaluate)) if compiled else (step, evaluate)))
+    return _batched[key]
+
+
 @torch.no_grad()
-def finetune_batched(members, cfg, lr, batches, evals, run, eval_every, ctx, dev):
+def finetune_batched(members, cfg, lr, batches, evals, run, eval_every, ctx, dev, dtype=torch.float32, compiled=False,
+                     pad_to=0):
     """Full fine-tuning of K members [(weights, seed)] of one architecture at one lr, member k
-    on batches[seed_k] (common random numbers as in finetune). Returns one result per member."""
+    on batches[seed_k] (common random numbers as in finetune), each with its own AdamW state:
+    torch's AdamW on the stacked weights is elementwise, so member by member. Returns one
+    result per member. compiled: through torch.compile, the group padded with copies of its
+    last member to pad_to, so that every group has one shape and compiles once."""
     if cfg.get("dropout", 0) > 0:
         raise SystemExit("probe.py: --batched=True cannot reproduce dropout's random masks member by member; "
                          "fix: probe this run without --batched")
-    model = GPT(GPTConfig(**cfg)).to(dev)
-    names = [n for n, _ in model.named_parameters()]  # a tied output layer appears once
-    params = {n: torch.stack([w[n] for w, _ in members]).to(dev) for n in names}
-    decay = {n: params[n].dim() > 2 for n in names}  # matrices (one more dim: the members)
-    m = {n: torch.zeros_like(p) for n, p in params.items()}
-    v = {n: torch.zeros_like(p) for n, p in params.items()}
-    b1, b2, wd, clip = run["beta1"], run["beta2"], run["weight_decay"], run["grad_clip"]
+    n_real = len(members)
+    members = members + members[-1:] * (pad_to - n_real)
     K = len(members)
-
-    def loss_of(p, x, y):
-        with ctx:
-            return functional_call(model, p, (x, y))[1]
-
-    step_fn = vmap(grad_and_value(loss_of))
-    eval_fn = vmap(loss_of, in_dims=(0, None, None))
+    model, step, evaluate = batched_functions(cfg, K, ctx, dev, run["grad_clip"], compiled)
+    names = [n for n, _ in model.named_parameters()]  # a tied output layer appears once
+    params = {n: torch.stack([w[n] for w, _ in members]).to(dev, dtype) for n in names}
+    groups = [{"params": [p for p in params.values() if p.dim() > 2], "weight_decay": run["weight_decay"]},
+              {"params": [p for p in params.values() if p.dim() <= 2], "weight_decay": 0.0}]  # one more dim: K
+    opt = torch.optim.AdamW(groups, lr=lr, betas=(run["beta1"], run["beta2"]), fused=dev.startswith("cuda"))
     steps, curves = [], [{name: [] for name in evals} for _ in range(K)]
 
-    def record(step):
+    def record(t):
         model.eval()
-        steps.append(step)
+        steps.append(t)
         for name, bs in evals.items():
-            total = sum(eval_fn(params, x.to(dev), y.to(dev)) for x, y in bs) / len(bs)
+            total = sum(evaluate(params, x.to(dev), y.to(dev)) for x, y in bs) / len(bs)
             for k, loss in enumerate(total.tolist()):
                 curves[k][name].append(round(loss, 5))
         model.train()
@@ -125,23 +157,15 @@ def finetune_batched(members, cfg, lr, batches, evals, run, eval_every, ctx, dev
         x = torch.stack([batches[sd][i][0] for _, sd in members]).to(dev)
         y = torch.stack([batches[sd][i][1] for _, sd in members]).to(dev)
         with torch.enable_grad():
-            grads, _ = step_fn(params, x, y)
-        if clip > 0:  # per member, as clip_grad_norm_: scale by clip / (norm + 1e-6) when above
-            norm = torch.sqrt(sum(g.flatten(1).pow(2).sum(1) for g in grads.values()))
-            scale = (clip / (norm + 1e-6)).clamp(max=1.0)
-        t = i + 1
-        for n in names:  # AdamW, as torch.optim.AdamW computes it
-            g = grads[n] * scale.view(-1, *[1] * (grads[n].dim() - 1)) if clip > 0 else grads[n]
-            if decay[n]:
-                params[n].mul_(1 - lr * wd)
-            m[n].lerp_(g, 1 - b1)
-            v[n].mul_(b2).addcmul_(g, g, value=1 - b2)
-            denom = (v[n].sqrt() / math.sqrt(1 - b2 ** t)).add_(1e-8)
-            params[n].addcdiv_(m[n], denom, value=-lr / (1 - b1 ** t))
-        if t % eval_every == 0 or t == n_steps:
-            record(t)
+            grads = step(params, x, y)
+        for n, p in params.items():
+            p.grad = grads[n]
+        opt.step()
+        if (i + 1) % eval_every == 0 or i + 1 == n_steps:
+            record(i + 1)
     trainable = sum(p[0].numel() for p in params.values())
-    return [result("full", "full", lr, sd, trainable, list(steps), curves[k]) for k, (_, sd) in enumerate(members)]
+    return [result("full", "full", lr, sd, trainable, list(steps), curves[k])
+            for k, (_, sd) in enumerate(members[:n_real])]
 
 
 # ----------------------------------------------------------------------------- running many
@@ -155,9 +179,10 @@ def start(shared, threads=None):
     if threads:
         torch.set_num_threads(threads)
         tune_malloc()
-    ctx = torch.autocast(shared["dev"].split(":")[0], dtype=torch.bfloat16) if shared["use_bf16"] else nullcontext()
+    bf16 = shared["precision"] == "bfloat16"
+    ctx = torch.autocast(shared["dev"].split(":")[0], dtype=torch.bfloat16) if bf16 else nullcontext()
     _job.clear()  # nothing kept from an earlier probe in this process
-    _job.update(shared, ctx=ctx, loaded={})
+    _job.update(shared, ctx=ctx, dtype=torch.float64 if shared["precision"] == "float64" else torch.float32, loaded={})
 
 
 def reset_rows(weights, init, ids):
@@ -195,10 +220,11 @@ def run_job(job):
             step, mode, lr, sd = job[0]
             ckpt = load(step)
             return [finetune(ckpt["model"], ckpt["model_args"], mode, lr, sd, j["batches"][sd], j["evals"], j["run"],
-                             j["eval_every"], j["ctx"], j["dev"])]
+                             j["eval_every"], j["ctx"], j["dev"], j["dtype"])]
         members = [(load(step), sd) for step, _, _, sd in job]
         return finetune_batched([(c["model"], sd) for c, sd in members], members[0][0]["model_args"], job[0][2],
-                                j["batches"], j["evals"], j["run"], j["eval_every"], j["ctx"], j["dev"])
+                                j["batches"], j["evals"], j["run"], j["eval_every"], j["ctx"], j["dev"], j["dtype"],
+                                j["compiled"], j["pad_to"])
     except CheckpointError as e:
         return [str(e)] * len(job)
 

@@ -89,10 +89,12 @@ threads = 1  # CPU threads per fine-tune; fixed, because the numbers depend on i
 workers = 0  # processes fine-tuning side by side, each with `threads` threads; 0 = as the cores allow
 batched = False  # full-mode fine-tunes as one computation, `members` at a time (finetune.py; for a GPU)
 members = 8
+compile = False  # batched: the step and evaluation through torch.compile, paid once per process and group shape
 reset_unseen = False  # before fine-tuning, the embedding rows of tokens the probe language uses and the training
 # languages never do go back to their step-0 values: how much of the probe curve lives in those rows
 device = "auto"
-dtype = "auto"
+dtype = "auto"  # auto (bfloat16 on a GPU, else float32) | float32 | bfloat16 | float64: weights and arithmetic in
+# double precision, to tell float rounding that a fine-tune amplifies from a difference between two ways of computing
 onset_only = False  # only recompute onset.json and probe.png from probe.jsonl (no checkpoints, no corpus needed)
 calibrate = False  # only run the onset estimator's calibration on simulated curves and print it
 calib_sets = 200  # calibrate: simulated curve sets per (shape, noise, checkpoint noise)
@@ -234,6 +236,10 @@ def main(argv):
         raise SystemExit(f"probe.py: metric must be auc or final, got {metric!r}")
     if threads < 1:
         raise SystemExit(f"probe.py: threads must be >= 1, got {threads}")
+    if dtype not in ("auto", "float32", "bfloat16", "float64"):
+        raise SystemExit(f"probe.py: dtype must be auto, float32, bfloat16 or float64, got {dtype!r}")
+    if compile and not batched:
+        raise SystemExit("probe.py: --compile=True compiles the batched fine-tunes; fix: add --batched=True")
     torch.set_num_threads(threads)
     tune_malloc()
     run_path = Path(run_dir)
@@ -257,7 +263,7 @@ def main(argv):
                          + (f"{run_path} trained on it" if lang else "the run has no probe language")
                          + f"; fix: --probe_lang=<a language of the corpus it never saw, not {', '.join(run['train_langs'])}>")
     dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
-    use_bf16 = dtype == "bfloat16" or (dtype == "auto" and dev.startswith("cuda"))
+    precision = dtype if dtype != "auto" else "bfloat16" if dev.startswith("cuda") else "float32"
 
     # checkpoints: complete ones have a sidecar
     cards = {int(p.stem.split("_")[1]): json.loads(p.read_text()) for p in sorted((run_path / "ckpt").glob("step_*.json"))}
@@ -304,10 +310,11 @@ def main(argv):
     same = dict(probe_lang=lang, probe_data=probe_meta["train_sha256"][:16] + probe_meta["val_sha256"][:16],
                 probe_steps=probe_steps, batch_size=B, lr_grid=",".join(f"{x:g}" for x in lrs), eval_every=eval_every,
                 eval_batches=eval_batches, forget_batches=forget_batches, threads=threads, batched=batched,
-                dtype="bfloat16" if use_bf16 else "float32", device=dev.split(":")[0], torch_version=torch.__version__)
-    if reset_unseen:  # absent otherwise, as in records made before the setting existed
-        same["reset_unseen"] = True
-    other = {k: sorted({str(r.get(k)) for r in records} - {str(same.get(k))}) for k in {*same, "reset_unseen"}}
+                dtype=precision, device=dev.split(":")[0], torch_version=torch.__version__)
+    for key, on in (("reset_unseen", reset_unseen), ("compiled", compile)):
+        if on:  # absent otherwise, as in records made before the setting existed
+            same[key] = True
+    other = {k: sorted({str(r.get(k)) for r in records} - {str(same.get(k))}) for k in {*same, "reset_unseen", "compiled"}}
     other = {k: v for k, v in other.items() if v}
     if other:
         raise SystemExit(f"probe.py: {records_path} holds probes made with other settings {other} (now {same}); "
@@ -319,19 +326,22 @@ def main(argv):
     print(f"probe {run_path}: {len(wanted)} checkpoints x {len(seed_list)} seeds x {len(mode_list)} modes x "
           f"{len(lrs)} lrs; {len(todo)} to do, {probe_steps} steps of {B}x{T} on {lang}")
 
-    # the fine-tunes: one at a time, or full-mode ones of one lr `members` at a time (batched);
-    # in this process or in worker processes of `threads` threads each, the results in order
+    # the fine-tunes: one at a time, or full-mode ones of one lr in groups of at most `members`,
+    # as even as they can be (batched); in this process or in worker processes of `threads`
+    # threads each, the results in order
     jobs = [[t] for t in todo if not batched or t[1] != "full"]
     if batched:
         full = [t for t in todo if t[1] == "full"]
         for lr in lrs:
             group = [t for t in full if t[2] == lr]
-            jobs += [group[i:i + members] for i in range(0, len(group), members)]
+            n = -(-len(group) // members)
+            jobs += [group[i * len(group) // n:(i + 1) * len(group) // n] for i in range(n)]
     n_workers = workers or (1 if dev != "cpu" or len(todo) * probe_steps < 2000 else max(1, cores() // threads))
     if n_workers > 1:
         print(f"{n_workers} worker processes of {threads} thread(s) each")
     shared = dict(run_path=run_path, run=run, batches=batches, evals=evals, eval_every=eval_every, dev=dev,
-                  use_bf16=use_bf16, reset_ids=reset_ids)
+                  precision=precision, reset_ids=reset_ids, compiled=compile,
+                  pad_to=max(map(len, jobs), default=0) if compile else 0)
     results = ((t, rec) for job, recs in zip(jobs, run_all(jobs, shared, min(n_workers, len(jobs)), threads))
                for t, rec in zip(job, recs))
     t0, damaged = time.time(), {}
