@@ -30,7 +30,8 @@ import numpy as np
 import torch
 from torch.func import functional_call, grad_and_value, vmap
 
-from model import GPT, GPTConfig, CheckpointError, add_lora, estimate_loss, read_file, train_only_last, tune_malloc
+from model import (GPT, GPTConfig, CheckpointError, adamw, add_lora, estimate_loss, read_file, train_only_last,
+                   tune_malloc)
 
 
 def mode_setup(model, mode):
@@ -137,9 +138,8 @@ def finetune_batched(members, cfg, lr, batches, evals, run, eval_every, ctx, dev
     model, step, evaluate = batched_functions(cfg, K, ctx, dev, run["grad_clip"], compiled)
     names = [n for n, _ in model.named_parameters()]  # a tied output layer appears once
     params = {n: torch.stack([w[n] for w, _ in members]).to(dev, dtype) for n in names}
-    groups = [{"params": [p for p in params.values() if p.dim() > 2], "weight_decay": run["weight_decay"]},
-              {"params": [p for p in params.values() if p.dim() <= 2], "weight_decay": 0.0}]  # one more dim: K
-    opt = torch.optim.AdamW(groups, lr=lr, betas=(run["beta1"], run["beta2"]), fused=dev.startswith("cuda"))
+    opt = adamw(list(params.values()), lr, run["weight_decay"], (run["beta1"], run["beta2"]), dev.split(":")[0],
+                matrix_dim=3)  # one more dim: the members
     steps, curves = [], [{name: [] for name in evals} for _ in range(K)]
 
     def record(t):

@@ -231,13 +231,17 @@ class GPT(nn.Module):
         return 6 * self.num_params(non_embedding=False) + 12 * cfg.n_layer * cfg.n_embd * cfg.block_size
 
     def optimizer(self, lr, weight_decay, betas, device_type):
-        """AdamW; weight decay on matrices only (not on biases, norms); fused on CUDA."""
-        params = [p for p in self.parameters() if p.requires_grad]
-        groups = [
-            {"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
-            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
-        ]
-        return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=device_type == "cuda")
+        return adamw([p for p in self.parameters() if p.requires_grad], lr, weight_decay, betas, device_type)
+
+
+def adamw(params, lr, weight_decay, betas, device_type, matrix_dim=2):
+    """AdamW; weight decay on matrices only (not on biases, norms); fused on CUDA. matrix_dim:
+    the dimensions of a matrix (3 for weights stacked along a first axis, finetune_batched's)."""
+    groups = [
+        {"params": [p for p in params if p.dim() >= matrix_dim], "weight_decay": weight_decay},
+        {"params": [p for p in params if p.dim() < matrix_dim], "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=device_type == "cuda")
 
 
 @torch.no_grad()
