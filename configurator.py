@@ -6,8 +6,10 @@ globals, then calls
 
 Arguments are config files (python files that assign settings) and --key=value overrides,
 applied in order. A key the script does not declare, or a value of the wrong type, is an
-error that names it: a typo never silently creates a new setting. code_version() names the
-code that read them (the git commit, -dirty when tracked files differ from it), for records.
+error that names it: a typo never silently creates a new setting. `--help` (or `-h`) prints
+the script's docstring and its settings block (every setting with its default and comment)
+and exits. code_version() names the code that read them (the git commit, -dirty when tracked
+files differ from it), for records.
 """
 
 import ast
@@ -52,9 +54,31 @@ def _check(defaults, key, value, origin):
     return value
 
 
+def usage(g):
+    """What --help prints: the script's docstring, then its settings block as written (the lines
+    between the '# ---- settings' rule and the next rule: each setting, its default, its comment)."""
+    doc = (g.get("__doc__") or "").strip()
+    block, inside = [], False
+    path = g.get("__file__")
+    for line in (Path(path).read_text().splitlines() if path else []):
+        if line.startswith("# ----"):
+            if inside:
+                break
+            inside = "settings" in line
+            continue
+        if inside:
+            block.append("  " + line)
+    return (doc + "\n\nSettings (--name=value, or a config file of name = value lines, applied in order; a bare "
+            "--flag turns a boolean on):\n" + "\n".join(block) + "\n")
+
+
 def configure(g, argv):
     """Apply config files and --key=value overrides to the settings in namespace g (the
-    script's globals). Returns the resolved settings as a dict."""
+    script's globals). Returns the resolved settings as a dict. --help or -h: print usage(g)
+    and exit."""
+    if "--help" in argv or "-h" in argv:
+        print(usage(g), end="")
+        raise SystemExit(0)
     if "_defaults" not in g:  # first call: remember the declared settings
         g["_defaults"] = {k: v for k, v in g.items()
                           if not k.startswith("_") and isinstance(v, (int, float, bool, str))}

@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model import write_json
+from checkpoint import write_json
 from sources import CC100_URL, SCRIPTS, DataError, cc100_sources, synthetic_sources, textdir_sources
 from vocab import Vocab, get_tokenizer, load_vocab
 

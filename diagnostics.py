@@ -14,6 +14,10 @@ the literature, taken by train.py at every checkpoint and written to its sidecar
                  queries with at least two keys), and the fraction of heads that collapse (on
                  average more than 90% of the mass on one key) or stay near uniform (entropy at
                  least 90% of the uniform distribution's)
+    the paper's  beside ours, the thresholds the paper reports: dormant units at a ReDo score of
+                 at most 0.01 (dormant_paper), lazy heads whose entropy exceeds 0.9 of its
+                 maximum (attn_lazy; our attn_uniform counts >= 0.9) and collapsed heads whose
+                 entropy is below 0.1 of it (attn_collapsed_paper; ours counts a peak above 0.9)
     tokens       the norm of the embedding rows of tokens the probe language uses but the
                  training languages never do, against the rows the training languages use (how
                  the tied output layer pushes unseen tokens down)
@@ -36,6 +40,7 @@ import torch.nn.functional as F
 TAU = 0.1  # ReDo's dormancy threshold on the normalised score
 ACTIVE_EPS = 0.01  # a unit that never exceeds this on any token never activates
 COLLAPSED, UNIFORM = 0.9, 0.9
+PAPER_TAU, PAPER_LAZY, PAPER_COLLAPSED = 0.01, 0.9, 0.1  # the paper's: score <= 0.01; entropy > 0.9, < 0.1 of max
 
 
 def effective_rank(h):
@@ -112,10 +117,12 @@ def activation_diagnostics(model, batches, ctx=None, tau=TAU, active_eps=ACTIVE_
     """Dormant units, effective ranks (of the MLPs' only with ranks=True) and attention
     statistics on the batches."""
     mlp, qk, final = activations(model, batches, ctx)
-    out = dict(dormant=[], inactive=[], mlp_rank=[], attn_entropy=[], attn_collapsed=[], attn_uniform=[])
+    out = dict(dormant=[], inactive=[], mlp_rank=[], attn_entropy=[], attn_collapsed=[], attn_uniform=[],
+               dormant_paper=[], attn_lazy=[], attn_collapsed_paper=[])
     for h in mlp:
         score = redo_score(h.abs().mean(0))
         out["dormant"].append(round(float((score <= tau).float().mean()), 4))
+        out["dormant_paper"].append(round(float((score <= PAPER_TAU).float().mean()), 4))
         out["inactive"].append(round(float((h.amax(0) <= active_eps).float().mean()), 4))
         if ranks:
             rank = effective_rank(h)
@@ -125,6 +132,8 @@ def activation_diagnostics(model, batches, ctx=None, tau=TAU, active_eps=ACTIVE_
         out["attn_entropy"].append([round(float(v), 4) for v in entropy])
         out["attn_collapsed"].append(round(float((peak > COLLAPSED).float().mean()), 4))
         out["attn_uniform"].append(round(float((normalised >= UNIFORM).float().mean()), 4))
+        out["attn_lazy"].append(round(float((normalised > PAPER_LAZY).float().mean()), 4))
+        out["attn_collapsed_paper"].append(round(float((normalised < PAPER_COLLAPSED).float().mean()), 4))
     rank = effective_rank(final)
     out["final_rank"] = None if rank is None else round(rank, 3)
     return out
@@ -202,8 +211,9 @@ def diagnose(model, train_batches, probe_batches, token_sets=None, previous=None
 
 # ----------------------------------------------------------------------------- across checkpoints and runs
 
-SUMMARY = ("weight_norm", "embedding_norm", "dormant", "inactive", "mlp_rank", "final_rank", "attn_entropy",
-           "attn_collapsed", "unseen_over_seen", "update_ratio", "grad_norm_mean")
+SUMMARY = ("weight_norm", "embedding_norm", "dormant", "dormant_paper", "inactive", "mlp_rank", "final_rank",
+           "attn_entropy", "attn_collapsed", "attn_collapsed_paper", "attn_lazy", "unseen_over_seen", "update_ratio",
+           "grad_norm_mean")
 
 
 def summary(d):
@@ -218,6 +228,8 @@ def summary(d):
     upd = [v for k, v in w.get("update_ratio", {}).items() if k.startswith(("attention", "mlp"))]
     return dict(weight_norm=math.sqrt(w["norm"].get("attention", 0) ** 2 + w["norm"].get("mlp", 0) ** 2),
                 embedding_norm=w["norm"].get("embedding"), dormant=mean(t["dormant"]), inactive=mean(t["inactive"]),
+                dormant_paper=mean(t.get("dormant_paper", [])), attn_lazy=mean(t.get("attn_lazy", [])),
+                attn_collapsed_paper=mean(t.get("attn_collapsed_paper", [])),
                 mlp_rank=mean(t["mlp_rank"]), final_rank=t["final_rank"],
                 attn_entropy=mean([mean(h) for h in t["attn_entropy"]]), attn_collapsed=mean(t["attn_collapsed"]),
                 unseen_over_seen=(d.get("tokens") or {}).get("unseen_over_seen"),

@@ -53,9 +53,11 @@ from dataclasses import dataclass
 import numpy as np
 
 import diagnostics
+import report
 from configurator import code_version
 from forgetting import fit_forgetting_law
-from regression import bounds, calibrate_censored, censored_line, fit_power_law, line_variance, t_interval
+from regression import (alpha_difference_ci, bounds, calibrate_censored, censored_line, fit_power_law,
+                        line_variance, t_interval)
 
 CONFIG_KEYS = ("schedule", "corpus", "vocab_hash", "seed", "n_nonembed", "model")
 PREDICT_N = (1e9, 7e9, 70e9)
@@ -180,10 +182,10 @@ def load_runs(dirs, warnings=None):
     if len(mits) > 1:
         fail(f"runs mix mitigations ({', '.join(mits)}); fix: fit each separately (sweep.py does), then compare "
              "the fits with python report.py --compare <fit dirs> --out <dir>")
-    metrics = sorted({r.metric for r in runs})
+    metrics = sorted({f"{r.metric}/{r.head.get('definition', 'rise')}" for r in runs})
     if len(metrics) > 1:
-        fail(f"runs' onsets come from different probe metrics ({', '.join(metrics)}); fix: rerun probe.py on "
-             "them with one --metric")
+        fail(f"runs' onsets come from different probe metrics or definitions ({', '.join(metrics)}); fix: "
+             "recompute them with one: python probe.py --run_dir=<run> --onset_only=True --metric=M --definition=D")
     if unprobed:
         warn(f"{len(unprobed)} run(s) have no probe.jsonl and give no probe curves or forgetting: "
              f"{', '.join(unprobed)}", warnings)
@@ -278,7 +280,8 @@ def _group_points(runs, mode):
     return [{"run": r.name, "N": r.n, "onset": o.tokens, "tasks": o.tasks, "censored": o.tokens is None,
              "resolved": o.resolved, "last_tokens": o.last_tokens, "interval": o.interval,
              "estimate": o.estimate, "open_above": o.open_above, "bound": o.bound if o.tokens is None else None,
-             "other_metric": (r.head or {}).get("other_metric_onsets", {}).get(mode)}
+             "all_onsets": {name: {d: by_mode.get(mode) for d, by_mode in defs.items()}
+                            for name, defs in (r.head or {}).get("onsets_by_metric", {}).items()}}
             for r, o in ((r, r.onsets[mode]) for r in runs)]
 
 
@@ -333,16 +336,6 @@ def fit_onset_law(runs, delta, starts, warnings):
     return {"groups": fitted, "skipped": skipped, "schedule_comparison": comparisons}
 
 
-def alpha_difference_ci(g1, g2):
-    """95% interval of alpha1 - alpha2 for two independently fitted groups (Welch-Satterthwaite
-    degrees of freedom), or None when either has no standard error."""
-    if g1["alpha_se"] is None or g2["alpha_se"] is None or min(g1["df"], g2["df"]) < 1:
-        return None
-    v1, v2 = g1["alpha_se"] ** 2, g2["alpha_se"] ** 2
-    df = (v1 + v2) ** 2 / (v1 ** 2 / g1["df"] + v2 ** 2 / g2["df"]) if v1 + v2 > 0 else 1
-    return t_interval(g1["alpha"] - g2["alpha"], v1 + v2, int(df))
-
-
 # ----------------------------------------------------------------------------- outputs
 
 def final_train_loss(run):
@@ -391,6 +384,9 @@ def main(argv=None):
                            "mitigation": r.config.get("mitigation", "none"), "final_train_loss": final_train_loss(r)}
                           for r in runs],
                "mitigation": runs[0].config.get("mitigation", "none"),
+               "metric": runs[0].metric, "definition": runs[0].head.get("definition", "rise"),
+               "probe_kinds": sorted({r.head.get("probe_kind", "short (made before probe kinds were recorded)")
+                                      for r in runs}),
                "corpus": runs[0].config["corpus"], "vocab_hash": runs[0].config["vocab_hash"],
                "options": {"bootstrap": args.bootstrap, "seed": args.seed, "huber_delta": args.huber_delta,
                            "forget_huber_delta": args.forget_huber_delta, "starts": args.starts},
@@ -400,8 +396,6 @@ def main(argv=None):
                                                        onset_tokens=r.head.get("onset_tokens"),
                                                        best_tokens=r.head.get("best_tokens"))
                                                   for r in runs if r.diagnostics and r.head.get("mean_curve")])}
-
-    import report  # figures and report.md; imported here because it uses the law functions above
 
     report.write_outputs(args.out, summary, runs, fdata)
     for g in onset["groups"]:

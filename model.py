@@ -1,39 +1,30 @@
 """
-The GPT of the study: a GPT-2-style decoder-only transformer.
+The GPT of the study: a GPT-2-style decoder-only transformer, and its sizes.
 
 - GPTConfig / GPT: pre-LayerNorm blocks, causal self-attention through
-  scaled_dot_product_attention, GELU MLP, learned positions, tied input/output
+  scaled_dot_product_attention, GELU MLP (4x), learned positions, tied input/output
   embeddings by default. forward(idx, targets=None) -> (logits, loss).
 - Parameter counts: total and non-embedding. The scaling laws of the study are
   stated in non-embedding parameters N: everything except the token embedding,
   the position embedding and (when untied) the output head, i.e. the parameters
   that do not depend on the vocabulary or the context length. For L layers of
   width d with biases, N = L * (12 d^2 + 13 d) + 2 d.
-- LADDER: named sizes by N, from CPU-sized micro models to the paper's 314M.
-  `python model.py --vocab 8192` prints it.
+- The ladders (`python model.py` prints them with N, shape and learning rate):
+  PAPER_LADDER, the paper's eight sizes (5M to 314M, d_model / n_layer about 80, head
+  dimension 64); CPU_LADDER, about 1k to 1M, depth and width grown together (d / n_layer 8 to 16,
+  16 from 25k on); LEGACY, the names of earlier studies, kept so that their runs resume
+  and their commands still work. ladder_lr: the paper's learning rates, 3e-3 at 5M to 1e-3
+  at 314M, interpolated in log N (held at the end values outside that range).
 - LoRA adapters (add_lora) and layer freezing (train_only_last) for the probe.
 - tune_malloc: the allocator setting that train, probe and bench make at start-up on CPU.
-- Checkpoint files: save_file writes any .pt atomically and returns its sha256; read_file
-  checks a file against the sha256 in its JSON sidecar and refuses, in one line naming the
-  file, one that is damaged, truncated or holds pickled objects; load_checkpoint rebuilds a
-  model from a checkpoint (weights only); save_state / load_state keep train.py's resumable
-  states (the newest two; a damaged one set aside); write_json writes any sidecar atomically.
+Checkpoint files (saving, checking, resuming) are in checkpoint.py.
 """
 
 import argparse
 import ctypes
-import errno
-import hashlib
-import io
-import json
 import math
-import os
-import pickle
-import sys
-import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
@@ -67,8 +58,35 @@ class GPTConfig:
     tie_weights: bool = True
 
 
-# name -> (n_layer, n_head, n_embd); the name is the approximate non-embedding size.
-LADDER = {
+# name -> (n_layer, n_head, n_embd); a name is the approximate non-embedding size N.
+# The paper's sizes (Hernandez-Garcia et al. 2026, as two readings of it report them): d_model / n_layer
+# about 80, head dimension 64, MLP 4x.
+PAPER_LADDER = {
+    "paper-5m": (4, 5, 320),
+    "paper-12m": (5, 7, 448),
+    "paper-27m": (7, 9, 576),
+    "paper-39m": (8, 10, 640),
+    "paper-53m": (9, 11, 704),
+    "paper-83m": (10, 13, 832),
+    "paper-106m": (11, 14, 896),
+    "paper-314m": (16, 20, 1280),
+}
+# Below them, for CPUs: depth and width together (d / n_layer 8 to 16; the paper's 80 would
+# need d >= 80 at one layer), head dimension 8 up to d = 32, 16 above.
+CPU_LADDER = {
+    "cpu-1k": (1, 1, 8),
+    "cpu-3k": (1, 2, 16),
+    "cpu-10k": (2, 2, 20),
+    "cpu-25k": (2, 4, 32),
+    "cpu-85k": (3, 3, 48),
+    "cpu-200k": (4, 4, 64),
+    "cpu-390k": (5, 5, 80),
+    "cpu-670k": (6, 6, 96),
+    "cpu-1m": (7, 7, 112),
+}
+# The names of earlier studies (width grown at one or two layers; the GPU names of an older ladder), kept
+# so that their committed runs resume and their configs run; new studies use the ladders above.
+LEGACY = {
     "micro-500": (1, 1, 6),
     "micro-700": (1, 1, 7),
     "micro-1k": (1, 1, 8),
@@ -90,6 +108,20 @@ LADDER = {
     "150m": (16, 14, 896),
     "314m": (25, 16, 1024),
 }
+LADDER = {**CPU_LADDER, **PAPER_LADDER, **LEGACY}
+
+
+def n_nonembed(n_layer, n_embd, bias=True):
+    """N of a shape without building it: L (12 d^2 + 13 d) + 2 d with biases (L 12 d^2 + 2 d without)."""
+    return n_layer * (12 * n_embd ** 2 + (13 * n_embd if bias else 0)) + 2 * n_embd
+
+
+def ladder_lr(n):
+    """The paper's learning rate for N non-embedding parameters: 3e-3 at its 5M size, 1e-3 at its 314M,
+    linear in log N between them and held at the end values outside."""
+    lo, hi = (n_nonembed(L, d) for L, _, d in (PAPER_LADDER["paper-5m"], PAPER_LADDER["paper-314m"]))
+    frac = min(max(math.log(n / lo) / math.log(hi / lo), 0.0), 1.0)
+    return 3e-3 * (1e-3 / 3e-3) ** frac
 
 
 def preset(name, **overrides):
@@ -308,143 +340,29 @@ def train_only_last(model: GPT, k: int):
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
-# ----------------------------------------------------------------------------
-# Checkpoint files: {"model_args": dict of GPTConfig, "model": state_dict of the plain module, ...}.
-# Every .pt is written by save_file and read by read_file. The sha256 of its bytes is recorded
-# in its JSON sidecar (the same name with .json, written after it by the caller), so a damaged
-# file is found on load instead of being trained, probed or resumed from.
-
-
-class CheckpointError(SystemExit):
-    """A checkpoint file that cannot be trusted or written: the message names it."""
-
-
-def disk_error(e: OSError, path):
-    """One line for a failed write: a full disk says so."""
-    if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return CheckpointError(f"disk full while writing {path} ({e.strerror}); nothing was left half-written; "
-                               "fix: free space on that disk, then rerun the same command to resume")
-    return CheckpointError(f"cannot write {path}: {e.strerror or e}")
-
-
-def write_json(path, obj):
-    """Write JSON atomically (a sidecar, a record): a temporary name unique to this process, then
-    rename. A failed write (a full disk) removes the temporary file and leaves path as it was."""
-    tmp = Path(f"{path}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(obj, indent=1))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def save_file(obj, path):
-    """torch.save obj to path: serialised in memory, written under a temporary name, read back
-    and compared, then renamed over path. Returns the sha256 of the bytes on disk. A failed
-    write (a full disk) removes the temporary file and leaves path as it was."""
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    data = buf.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
-    tmp = Path(f"{path}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if hashlib.sha256(tmp.read_bytes()).hexdigest() != digest:
-            raise CheckpointError(f"{tmp} does not read back as written; the disk may be failing")
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise disk_error(e, path) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return digest
-
-
-def read_file(path, map_location="cpu"):
-    """The dict saved at path, checked against the sha256 recorded in its sidecar (files written
-    before checksums existed have none and are only parsed). Only plain tensors and containers
-    are accepted (weights_only=True): a pickled object is refused and nothing in it is run."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise CheckpointError(f"{path}: cannot be read ({e.strerror or e})") from None
-    sidecar = path.with_suffix(".json")
-    try:
-        want = json.loads(sidecar.read_text()).get("sha256")
-    except (OSError, ValueError):
-        want = None
-    if want is not None and hashlib.sha256(data).hexdigest() != want:
-        raise CheckpointError(f"{path} is damaged: its sha256 differs from the one recorded in {sidecar.name} "
-                              f"when it was written ({len(data):,} bytes now)")
-    try:
-        return torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError:
-        raise CheckpointError(f"{path} is not a plain-tensor checkpoint (it holds pickled objects); "
-                              "it was not loaded and nothing in it was run") from None
-    except (RuntimeError, EOFError, ValueError, KeyError) as e:
-        raise CheckpointError(f"{path} is damaged (truncated or corrupt: {str(e).splitlines()[0][:80]})") from None
-
-
-def checkpoint_dict(model: GPT):
-    return {"model_args": asdict(model.config), "model": model.state_dict()}
-
-
-def load_checkpoint(path, device="cpu"):
-    """Build a GPT from a checkpoint written by train.py, verified by read_file."""
-    ckpt = read_file(path, map_location=device)
-    model = GPT(GPTConfig(**ckpt["model_args"]))
-    model.load_state_dict(ckpt["model"])
-    return model.to(device)
-
-
-def save_state(out, state):
-    """A run's resumable state (train.py): out/state/step_XXXXXXX.pt and its sidecar; then the
-    older states but the previous one go."""
-    name = out / "state" / f"step_{state['step']:07d}"
-    sha = save_file(state, name.with_suffix(".pt"))
-    write_json(name.with_suffix(".json"), dict(step=state["step"], sha256=sha, time=time.time()))
-    for old in sorted((out / "state").glob("step_*.json"))[:-2]:
-        old.unlink()  # the sidecar first: a state without one is never resumed from
-        old.with_suffix(".pt").unlink(missing_ok=True)
-
-
-def load_state(out, dev, master=True):
-    """The newest intact resumable state, or None when there is none yet. A damaged one is
-    renamed *.damaged by the master process (kept for inspection) and the one before it is
-    tried; every process makes the same choice."""
-    states = sorted((out / "state").glob("step_*.json"), reverse=True)
-    for card in states:
-        try:
-            return read_file(card.with_suffix(".pt"), map_location=dev)
-        except CheckpointError as e:
-            if master:
-                print(f"train.py: {e}; set aside as *.damaged, trying the state before it", file=sys.stderr)
-                for p in (card.with_suffix(".pt"), card):
-                    os.replace(p, f"{p}.damaged")
-    if states:
-        raise SystemExit(f"train.py: no intact resumable state in {out}/state (all {len(states)} damaged); "
-                         "fix: start again in a new out_dir")
-    return None
-
-
-def main():
-    ap = argparse.ArgumentParser(description="Print the size ladder.")
-    ap.add_argument("--vocab", type=int, default=8192, help="vocabulary size (8192 compact, 100277 full cl100k)")
-    ap.add_argument("--block_size", type=int, default=256)
-    args = ap.parse_args()
-    print(f"{'name':<12}{'layers':>7}{'heads':>6}{'width':>7}{'non-embedding':>16}{'total':>14}")
-    for name in LADDER:
-        cfg = preset(name, vocab_size=args.vocab, block_size=args.block_size)
-        with torch.device("meta"):  # count without allocating memory
-            m = GPT(cfg)
-        print(f"{name:<12}{cfg.n_layer:>7}{cfg.n_head:>6}{cfg.n_embd:>7}"
-              f"{m.num_params():>16,}{m.num_params(non_embedding=False):>14,}")
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Print the model sizes: the paper's ladder, the CPU ladder and the "
+                                 "earlier names, with N (non-embedding parameters), shape and learning rate.")
+    ap.add_argument("--vocab", type=int, default=512, help="vocabulary size for the total count (512: the CPU "
+                    "studies' compact vocabulary; 151680: the paper's Qwen3 tokenizer)")
+    ap.add_argument("--block_size", type=int, default=128, help="context length for the total count")
+    ap.add_argument("--legacy", action="store_true", help="also print the names of earlier studies")
+    args = ap.parse_args(argv)
+    ladders = [("the paper's sizes (d_model / n_layer about 80, head dimension 64)", PAPER_LADDER),
+               ("the CPU ladder (depth and width together)", CPU_LADDER)]
+    if args.legacy:
+        ladders.append(("earlier names (kept for the committed studies)", LEGACY))
+    for title, ladder in ladders:
+        print(f"{title}:")
+        print(f"  {'name':<12}{'layers':>7}{'heads':>6}{'width':>7}{'d/L':>6}{'N':>15}{'total':>15}{'lr':>9}")
+        for name in ladder:
+            cfg = preset(name, vocab_size=args.vocab, block_size=args.block_size)
+            with torch.device("meta"):  # count without allocating memory
+                m = GPT(cfg)
+            print(f"  {name:<12}{cfg.n_layer:>7}{cfg.n_head:>6}{cfg.n_embd:>7}{cfg.n_embd / cfg.n_layer:>6.0f}"
+                  f"{m.num_params():>15,}{m.num_params(non_embedding=False):>15,}{ladder_lr(m.num_params()):>9.2e}")
+    if not args.legacy:
+        print(f"(--legacy: also the {len(LEGACY)} names of earlier studies, micro-500 .. 314m)")
 
 
 if __name__ == "__main__":

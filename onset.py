@@ -174,18 +174,38 @@ def noise_variance(table, window=3):
 
 
 def crossings(x, F, tol):
-    """For each row of F (R, C): index of the minimum, and the first x after it where the row
-    exceeds its minimum by tol, interpolated linearly (NaN where it never does)."""
+    """For each row of F (R, C): the first x where the row exceeds its running minimum (the best
+    value before that point) by tol, interpolated linearly (NaN where it never does), and the
+    index of that best value (of the global minimum where it never does). A running minimum, not
+    the global one: a later dip must not erase an earlier rise."""
     R, C = F.shape
     rows = np.arange(R)
-    best = np.argmin(F, 1)
-    level = F[rows, best] + tol
-    above = (np.arange(C)[None, :] > best[:, None]) & (F > level[:, None])
+    best_before = np.minimum.accumulate(F, 1)  # best_before[:, j]: the best of columns 0..j
+    level = np.concatenate([np.full((R, 1), np.inf), best_before[:, :-1] + tol], 1)  # before column j
+    above = F > level
     seen = above.any(1)
     j = np.where(seen, np.argmax(above, 1), 1)
-    a, b = F[rows, j - 1], F[rows, j]
-    frac = np.clip((level - a) / np.where(b > a, b - a, 1.0), 0.0, 1.0)
+    before = np.where(np.arange(C)[None, :] < j[:, None], F, np.inf)  # the columns before the crossing
+    best = np.where(seen, np.argmin(before, 1), np.argmin(F, 1))
+    lvl, a, b = level[rows, j], F[rows, j - 1], F[rows, j]
+    frac = np.clip((lvl - a) / np.where(b > a, b - a, 1.0), 0.0, 1.0)
     return best, np.where(seen, x[j - 1] + frac * (x[j] - x[j - 1]), np.nan)
+
+
+def stays_above(x, F, level):
+    """For each row of F (R, C), from its first column on: the x after which the row stays above
+    level (R,) to its end, interpolated linearly between the last column at or below it and the
+    next; NaN where the last column is not above it."""
+    R, C = F.shape
+    rows = np.arange(R)
+    below = F <= level[:, None]
+    k = C - 1 - np.argmax(below[:, ::-1], 1)  # the last column at or below the level
+    k = np.where(below.any(1), k, 0)
+    ok = k < C - 1
+    k1 = np.minimum(k + 1, C - 1)
+    a, b = F[rows, k], F[rows, k1]
+    frac = np.clip((level - a) / np.where(b > a, b - a, 1.0), 0.0, 1.0)
+    return np.where(ok, x[k] + frac * (x[k1] - x[k]), np.nan)
 
 
 def crossing_level(x, f, level, start):
@@ -235,25 +255,11 @@ def estimate_onset(tokens, table, scratch=None, tol=0.05, n_boot=1000, seed=0, w
     f, k = smooth(mean[None])
     best, point = crossings(x, f, tol)
     best, point, f = int(best[0]), float(point[0]), f[0]
-    spacing = np.diff(x)
 
-    interval, censored_fraction, shift = None, float(math.isnan(point)), 0.0
-    if n_boot > 0 and df > 0:
-        rng = np.random.default_rng(seed)
-        inflate = t_quantile(0.975, df) / Z975
-        reps = f + rng.standard_normal((n_boot, x.size)) * np.sqrt(var) * inflate
-        _, boot = crossings(x, smooth(reps)[0], tol)
-        boot = np.where(np.isnan(boot), np.inf, boot)
-        censored_fraction = float(np.mean(np.isinf(boot)))
-        if not math.isnan(point) and censored_fraction < 0.5:
-            shift = float(np.median(boot)) - point
-            point = min(max(point - shift, x[0]), x[-1])
-        lo, hi = np.percentile(boot, [2.5, 97.5], method="inverted_cdf") - shift
-        j_lo = min(max(int(np.searchsorted(x, lo)), 1), x.size - 1)
-        j_hi = min(max(int(np.searchsorted(x, hi)), 1), x.size - 1) if math.isfinite(hi) else None
-        lo = max(lo - 0.5 * spacing[j_lo - 1], x[0])
-        hi = min(hi + 0.5 * spacing[j_hi - 1], x[-1]) if j_hi is not None else math.inf
-        interval = [round(float(10 ** lo), 3), round(float(10 ** hi), 3) if math.isfinite(hi) else None]
+    point, interval, censored_fraction, shift = bootstrap(
+        x, f, var, df, point, lambda R: crossings(x, smooth(R)[0], tol)[1], n_boot, seed)
+    if interval is not None:
+        interval = [round(float(10 ** interval[0]), 3), None if interval[1] is None else round(float(10 ** interval[1]), 3)]
     censored = math.isnan(point)
     resolved = not (not censored and best == 0 and point <= x[1])
     cross = None if scratch is None else crossing_level(x, f, float(np.mean(scratch)), best)
@@ -264,7 +270,75 @@ def estimate_onset(tokens, table, scratch=None, tol=0.05, n_boot=1000, seed=0, w
                 smooth_curve=[float(v) for v in f], bandwidth_decades=float(BANDWIDTHS[int(k[0])] * smooth.spacing),
                 noise_sd=[float(v) for v in np.sqrt(var * table.shape[0])], noise_df=int(df),
                 checkpoint_noise_share=nugget_share,
-                bias_correction_decades=-shift, estimator="smooth-bootstrap")
+                bias_correction_decades=-shift, estimator="smooth-bootstrap", definition="rise")
+
+
+def bootstrap(x, f, var, df, point, onsets_of, n_boot, seed):
+    """Step 3 of the estimators: replicate seed means around the smooth curve f with the noise
+    var (inflated by t(df)/z), each smoothed and read by onsets_of (R, C) -> (R,) onsets in x
+    (NaN: none). Returns (bias-corrected point, 95% interval in tokens [lo, hi or None], fraction
+    of replicates without an onset, the bias removed)."""
+    interval, censored_fraction, shift = None, float(math.isnan(point)), 0.0
+    if n_boot > 0 and df > 0:
+        rng = np.random.default_rng(seed)
+        inflate = t_quantile(0.975, df) / Z975
+        boot = onsets_of(f + rng.standard_normal((n_boot, x.size)) * np.sqrt(var) * inflate)
+        boot = np.where(np.isnan(boot), np.inf, boot)
+        censored_fraction = float(np.mean(np.isinf(boot)))
+        if not math.isnan(point) and censored_fraction < 0.5:
+            shift = float(np.median(boot)) - point
+            point = min(max(point - shift, x[0]), x[-1])
+        lo, hi = np.percentile(boot, [2.5, 97.5], method="inverted_cdf") - shift
+        spacing = np.diff(x)
+        j_lo = min(max(int(np.searchsorted(x, lo)), 1), x.size - 1)
+        j_hi = min(max(int(np.searchsorted(x, hi)), 1), x.size - 1) if math.isfinite(hi) else None
+        lo = max(lo - 0.5 * spacing[j_lo - 1], x[0])
+        hi = min(hi + 0.5 * spacing[j_hi - 1], x[-1]) if j_hi is not None else math.inf
+        interval = [lo, hi if math.isfinite(hi) else None]
+    return point, interval, censored_fraction, shift
+
+
+def estimate_delta_onset(tokens, table, n_boot=1000, seed=0, window=3):
+    """The paper's onset: tokens (C,) increasing, the first one the reference (cycle 1); table
+    (S, C) the probe metric per seed from the reference on. dAUC_k = 100 (AUC_k / AUC_ref - 1);
+    the onset is where it turns positive and stays so to the last checkpoint: on the smooth
+    curve of step 2 (in tokens, not log tokens: the checkpoints are cycle ends, evenly spaced),
+    the crossing of its value at the reference after which it stays above, with the bootstrap
+    interval of step 3. Censored when the curve ends at or below the reference.
+    Calibrated by calibrate_delta()."""
+    tokens = np.asarray(tokens, dtype=float)
+    table = np.atleast_2d(np.asarray(table, dtype=float))
+    if tokens.ndim != 1 or table.shape[1] != tokens.size or tokens.size < 3:
+        raise ValueError("estimate_delta_onset needs the reference and >= 2 later checkpoints, and a (seeds, "
+                         "checkpoints) table")
+    if np.any(tokens <= 0) or np.any(np.diff(tokens) <= 0):
+        raise ValueError("checkpoint tokens must be positive and increasing")
+    x = tokens / tokens[0]  # in units of the reference's tokens: cycles, when it is cycle 1
+    mean = table.mean(0)
+    var, df, nugget_share = noise_variance(table, window)
+    var = np.maximum(np.full(x.size, 1e-12) if var is None else var, 1e-12)
+    smooth = Smoother(x, var)
+
+    def onsets_of(R):
+        F = smooth(R)[0]
+        return stays_above(x, F, F[:, 0])
+
+    f, k = smooth(mean[None])
+    point = float(stays_above(x, f, f[:, 0])[0])
+    f = f[0]
+    point, interval, censored_fraction, shift = bootstrap(x, f, var, df, point, onsets_of, n_boot, seed)
+    censored = math.isnan(point)
+    ref = float(tokens[0])
+    return dict(onset_tokens=None if censored else point * ref, censored=censored,
+                resolved=bool(censored or point > x[1]),
+                interval=None if censored or interval is None else
+                [round(interval[0] * ref, 3), None if interval[1] is None else round(interval[1] * ref, 3)],
+                censored_fraction=censored_fraction, last_tokens=float(tokens[-1]), ref_tokens=ref,
+                best_tokens=float(tokens[int(np.argmin(f))]),
+                delta_smooth=[float(100 * (v / f[0] - 1)) for v in f], smooth_curve=[float(v) for v in f],
+                noise_sd=[float(v) for v in np.sqrt(var * table.shape[0])], noise_df=int(df),
+                checkpoint_noise_share=nugget_share, bias_correction=-shift * ref, estimator="smooth-bootstrap",
+                definition="delta")
 
 
 # ----------------------------------------------------------------------------- calibration
@@ -349,3 +423,75 @@ def calibration_table(rows):
         out.append(f"| {r['shape']} | {r['noise']:g} | {r['nugget']:g} | {r['n_sets']} | {f(r['median_ratio'], '.3f')} | "
                    f"{f(r['coverage'], '.1%')} | {r['censored']:.1%} | {f(r['median_width'], '.2f')} |")
     return "\n".join(out)
+
+
+# ----------------------------------------------------------------------------- calibration of the paper's onset
+
+DELTA_SHAPES = ("dip-rise", "dip-bend", "improving")
+
+
+def simulated_cycle_curve(shape, rng, c_max):
+    """A noiseless probe AUC over cycles c (1 = the reference, cycle 1), in nats, and its true
+    dAUC-crossing onset in cycles (None for a curve that never turns). dip-rise: what pretraining
+    still gives fades (an exponential dip of 0.03-0.15 nats), then a straight rise crosses the
+    reference at a random cycle; dip-bend: the same with a quadratic rise (plasticity lost
+    gradually, then faster); improving: the dip alone with a slow further improvement."""
+    d, tau = rng.uniform(0.03, 0.15), rng.uniform(0.5, 2.5)
+
+    def dip(c):
+        return 3.0 - d * (1 - np.exp(-(np.asarray(c, float) - 1) / tau))
+
+    if shape == "improving":
+        return lambda c: dip(c) - 0.002 * (np.asarray(c, float) - 1)
+    if shape not in DELTA_SHAPES:
+        raise ValueError(f"unknown shape {shape!r}; use one of {DELTA_SHAPES}")
+    target = rng.uniform(3.0, c_max - 2.0)
+    c0 = rng.uniform(1.5, target - 1.0)
+    power = 1 if shape == "dip-rise" else 2
+    r = (3.0 - dip(target)) / (target - c0) ** power
+    return lambda c: dip(c) + r * np.maximum(0.0, np.asarray(c, float) - c0) ** power
+
+
+def true_delta_onset(fn, c_max):
+    """Where the noiseless curve crosses its value at cycle 1 for the last time, staying above."""
+    fine = np.linspace(1.0, c_max, 30001)
+    f = fn(fine)
+    o = stays_above(fine, f[None], f[:1])[0]
+    return None if math.isnan(o) else float(o)
+
+
+def calibrate_delta(noises=(0.005, 0.01, 0.02), shapes=DELTA_SHAPES, n_sets=200, n_seeds=3, cycles=16, n_boot=200,
+                    seed=0, nugget=0.0):
+    """Simulate n_sets cycle-end curve sets per (shape, noise): probes at cycles 1..cycles, n_seeds
+    seeds with Gaussian per-seed noise (and, with nugget > 0, a deviation per checkpoint shared by
+    its seeds); run estimate_delta_onset on each. Rows as calibrate()'s: median estimated/true
+    onset, coverage of the 95% interval, fraction reported censored, median interval width."""
+    rng = np.random.default_rng(seed)
+    cyc = np.arange(1, cycles + 1, dtype=float)
+    rows = []
+    for shape in shapes:
+        for sigma in noises:
+            ratios, covered, censored, widths = [], [], 0, []
+            for _ in range(n_sets):
+                fn = simulated_cycle_curve(shape, rng, cycles)
+                truth = true_delta_onset(fn, cycles)
+                table = fn(cyc)[None, :] + rng.normal(0.0, sigma, (n_seeds, cyc.size)) \
+                    + rng.normal(0.0, nugget, (1, cyc.size))
+                est = estimate_delta_onset(cyc, table, n_boot, seed=int(rng.integers(2 ** 31)))
+                censored += est["censored"]
+                if truth is None:
+                    continue
+                if est["censored"]:
+                    ratios.append(math.inf)
+                    covered.append(False)
+                    continue
+                ratios.append(est["onset_tokens"] / truth)
+                lo, hi = est["interval"]
+                covered.append(lo <= truth and (hi is None or truth <= hi))
+                widths.append((hi or math.inf) / lo)
+            rows.append(dict(shape=shape, noise=sigma, nugget=nugget, n_sets=n_sets,
+                             median_ratio=float(np.median(ratios)) if ratios else None,
+                             coverage=float(np.mean(covered)) if covered else None,
+                             censored=censored / n_sets,
+                             median_width=float(np.median(widths)) if widths else None))
+    return rows

@@ -1,21 +1,34 @@
 """
 The plasticity probe: how well can each checkpoint of a run still learn a new language?
 
-    python probe.py --run_dir=out/tiny                       # every checkpoint, seeds 0,1,2, full fine-tuning
+    python probe.py --run_dir=out/tiny                       # cycle ends, task-length fine-tunes, seeds 0,1,2
+    python probe.py --run_dir=out/tiny --probe_steps=100     # a short probe (named so in every report)
     python probe.py --run_dir=out/tiny --modes=full,lora4,last1 --lr_grid=1e-3,3e-3
-    python probe.py --run_dir=results/demo/runs/micro-25k-continual-s0 --onset_only=True   # onset again, from probe.jsonl
-    python probe.py --run_dir=out/copy-of-a-run --reset_unseen=True   # the probe-only tokens' rows at step 0
+    python probe.py --run_dir=results/demo/runs/micro-1k-stationary-s0 --onset_only=True   # onsets again, from probe.jsonl
+    python probe.py --calibrate                              # the onset estimators on simulated curves
 
-For every checkpoint (the step-0 one is the from-scratch reference: same architecture and
-initialisation, never trained) and every probe seed: load the weights, give them a fresh
-AdamW, fine-tune on the probe language (Vietnamese by default) for probe_steps steps at a
-constant learning rate, and evaluate the probe language's validation loss every eval_every
-steps on fixed batches. In the same pass, the training languages' validation loss is
-measured along the way: that is forgetting.
+The paper's protocol, as far as we know it (README: secondary readings): at the end of every
+cycle of tasks (n_langs tasks; plus the end of the first task, and the step-0 checkpoint as the
+from-scratch reference), a discarded copy of the checkpoint gets a fresh AdamW and is fine-tuned
+on the probe language (Vietnamese) for as many tokens as a task, at a constant learning rate,
+its validation loss evaluated densely along the way (n_evals evaluations, evenly spaced: the
+paper evaluates every 95 of 9,537 steps). The metric is the area under that curve, per step
+(AUC, the mean loss in nats), and the onset is where dAUC = 100 (AUC_k / AUC_1 - 1) against
+cycle 1 turns positive and stays so. A stationary run, checkpointed at the same token counts,
+is probed at them. Evenly spaced evaluations, not log-spaced: the AUC weighs every fine-tuning
+step alike, so evaluations bunched at the start would cost without changing what it weighs;
+with 100 of them the step-0 evaluation carries 1/200 of the AUC times its loss over the
+mean (about 0.5-1.5%; every record says it: step0_share), where a 5-evaluation probe let it
+carry 5-25% and made onsets out of a worse start.
+
+Every record keeps the loss before fine-tuning (zero_shot), the AUC, the AUC without the
+step-0 term and the final loss, and onset.json has the onset of each of them under both
+definitions (run_onset.py), so a worse start is never read as a worse learner.
 
 Common random numbers: the fine-tuning batches (and LoRA's initialisation) depend on the
 probe seed only, so every checkpoint of a run sees exactly the same data in the same order
-and differences between checkpoints are not sampling noise.
+and differences between checkpoints are not sampling noise. While fine-tuning, the training
+languages' validation loss is measured too: that is forgetting.
 
 Determinism: the fine-tuning amplifies float differences (up to 0.05 nats between 1 and 2
 CPU threads on one checkpoint), so the probe runs with a fixed thread count (`threads`, 1 by
@@ -24,26 +37,15 @@ every record; records that differ in any of these, or in any setting that change
 numbers, are refused rather than mixed into one onset.
 
 Outputs in the run directory:
-  probe.jsonl   one record per (checkpoint, seed, mode, lr): the curve, zero-shot, final loss,
-                AUC and dAUC (against the same seed at the reference checkpoint), forgetting
-                curves, trainable parameters, best_lr flag, and the settings that made it. Finished probes are skipped when the command runs
-                again; the file is rewritten atomically, so an interruption never leaves a
-                partial record.
-  onset.json    the onset of plasticity loss per fine-tuning mode (onset.py: a smooth curve
-                through all checkpoints and seeds, a bootstrap interval, bias-corrected), in
-                tokens and, for continual runs, in tasks; "censored" when no loss is
-                measurable; "resolved" false when the best checkpoint is the first and the
-                onset lies before the second (the checkpoint grid only bounds it); dAUC per
-                checkpoint.
-  probe.png     the probe metric against training tokens: mean and range over seeds, the
-                smooth curve, the from-scratch line, the onset and its interval, dAUC.
-
-The metric (the paper's protocol, as far as we know it): AUC, the area under the probe
-language's validation-loss curve during fine-tuning (trapezoids over the evaluated steps,
-divided by the steps: the mean loss in nats, so onset_tol keeps its meaning), reported as
-dAUC_k = 100 (AUC_k / AUC_ref - 1) against the checkpoint at the end of the first task (the
-first one at or after task_tokens, in both schedules; the first trained checkpoint when there
-is none). `metric=final` uses the last loss instead.
+  probe.jsonl   one record per (checkpoint, seed, mode, lr): the curve, the four metrics and
+                step0_share, dAUC against cycle 1, forgetting curves, trainable parameters,
+                best_lr flag, and the settings that made it. Finished probes are skipped
+                when the command runs again; the file is rewritten atomically.
+  onset.json    the head onset (metric, definition) per fine-tuning mode with its interval, in
+                tokens and tasks; onsets_by_metric: every metric under both definitions; the
+                probe's kind (task-length or short); dAUC per checkpoint.
+  probe.png     the head metric against training tokens: mean and range over seeds, the
+                smooth curve, cycle 1, the onset and its interval, dAUC on a second axis.
 
 An intervention, to locate the loss: `reset_unseen` sets the embedding rows of the tokens the
 probe language uses and the training languages never do back to their initial values before
@@ -63,27 +65,35 @@ import torch
 
 import diagnostics
 import onset
+import run_onset
 from configurator import configure
 from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids
-from finetune import cores, run_all
-from model import tune_malloc, write_json
+from finetune import METRICS, cores, run_all
+from schedule import cycle_ends
+from checkpoint import write_json
+from model import tune_malloc
 
 # ----------------------------------------------------------------------------- settings
 run_dir = "out/run"
 data_dir = ""  # "" = the run's own
 probe_lang = ""  # "" = the run's own (vi)
-checkpoints = ""  # comma-separated steps; "" = every checkpoint of the run
+checkpoints = ""  # "" = cycle ends, the first task's end and step 0 (runs checkpointed at task ends; else every
+# checkpoint) | all | comma-separated steps
 seeds = "0,1,2"  # probe seeds: each gives its own fine-tuning batches
 modes = "full"  # comma-separated: full, lora<r> (e.g. lora4), last<k> (e.g. last1)
-probe_steps = 150
+probe_tokens = 0  # fine-tuning tokens per probe; 0 = the run's task_tokens (the paper's: a task-length fine-tune)
+probe_steps = 0  # > 0: this many steps instead of probe_tokens (a short probe, named so in every report)
 probe_lr = 0.0  # 0 = the run's own learning rate
 lr_grid = ""  # comma-separated learning rates; replaces probe_lr; best per checkpoint is marked
 probe_batch_size = 0  # 0 = the run's batch_size
-eval_every = 15
+n_evals = 100  # evaluations after step 0, evenly spaced (the paper's: every 95 of 9,537 steps)
+eval_every = 0  # > 0: an evaluation every this many steps instead of n_evals
 eval_batches = 4  # fixed probe-language validation batches
 forget_batches = 1  # fixed validation batches per training language, for forgetting
-metric = "auc"  # auc | final : what the onset is computed from
-onset_tol = 0.05  # nats worse than the best checkpoint that count as plasticity loss
+metric = "auc"  # the head onset's metric: auc | auc_no_step0 | final | zero_shot (onset.json has all four)
+definition = "delta"  # the head onset's definition: delta (dAUC against cycle 1 turns positive for good, the
+# paper's) | rise (onset_tol nats worse than the best checkpoint before it)
+onset_tol = 0.05  # rise: nats worse than the best earlier checkpoint that count as plasticity loss
 n_boot = 1000
 threads = 1  # CPU threads per fine-tune; fixed, because the numbers depend on it (recorded per record)
 workers = 0  # processes fine-tuning side by side, each with `threads` threads; 0 = as the cores allow
@@ -101,139 +111,29 @@ calib_sets = 200  # calibrate: simulated curve sets per (shape, noise, checkpoin
 # -----------------------------------------------------------------------------
 
 
-# ----------------------------------------------------------------------------- onset
-
-
-def metric_table(records, mode, seed_list, name=None):
-    """(tokens, table[seed][checkpoint], scratch[seed] or None) over the trained checkpoints
-    that every seed has probed, from the best-lr records of one mode; name: the metric (the
-    setting's by default)."""
-    name = name or metric
-    by = {(r["ckpt_step"], r["seed"]): r for r in records if r["mode_name"] == mode and r["best_lr"]}
-    steps = sorted({s for s, _ in by})
-    trained = [s for s in steps if s > 0 and all((s, sd) in by for sd in seed_list)]
-    tokens = [by[(s, seed_list[0])]["tokens"] for s in trained]
-    table = [[by[(s, sd)][name] for s in trained] for sd in seed_list]
-    scratch = [by[(0, sd)][name] for sd in seed_list] if all((0, sd) in by for sd in seed_list) else None
-    return tokens, table, scratch
-
-
-def reference_tokens(tokens, task_tokens):
-    """The checkpoint dAUC is relative to: the first at or after the first task's end (the
-    first trained one when there is none)."""
-    trained = sorted(t for t in tokens if t > 0)
-    return next((t for t in trained if t >= task_tokens), trained[0]) if trained else None
-
-
-def annotate(records, task_tokens):
-    """best_lr per (checkpoint, mode), and each record's dAUC against its own seed, mode and lr
-    at the reference checkpoint (None until that one is probed)."""
-    mark_best(records)
-    ref = reference_tokens({r["tokens"] for r in records}, task_tokens)
-    ref_auc = {(r["seed"], r["mode_name"], r["lr"]): r["auc"] for r in records if r["tokens"] == ref}
-    for r in records:
-        a = ref_auc.get((r["seed"], r["mode_name"], r["lr"]))
-        r["dauc"] = None if a is None else round(100 * (r["auc"] / a - 1), 4)
-
-
-def onsets_from_records(records, seed_list, tol, n_boot, task_tokens, in_tasks, name=None):
-    """{mode_name: onset dict} from the records of a run; in_tasks (continual runs) adds the
-    onset in tasks of task_tokens. delta_pct: dAUC of the seed-mean metric per checkpoint.
-    name: the metric (the setting's by default)."""
-    name = name or metric
-    out = {}
-    for mode in sorted({r["mode_name"] for r in records}):
-        tokens, table, scratch = metric_table(records, mode, seed_list, name)
-        if len(tokens) < 2:
-            continue
-        est = onset.estimate_onset(tokens, table, scratch, tol, n_boot)
-        mean = np.mean(table, 0)
-        ref = tokens.index(reference_tokens(tokens, task_tokens))
-        est.update(metric=name, mode=mode, n_seeds=len(seed_list), tokens=tokens,
-                   mean_curve=[float(v) for v in mean],
-                   scratch=None if scratch is None else float(np.mean(scratch)),
-                   delta_ref_tokens=tokens[ref], delta_pct=[float(100 * (v / mean[ref] - 1)) for v in mean])
-        if in_tasks:
-            def tasks(t):
-                return None if t is None else t / task_tokens
-
-            est.update(task_tokens=task_tokens, onset_tasks=tasks(est["onset_tokens"]),
-                       interval_tasks=None if est["interval"] is None else [tasks(t) for t in est["interval"]])
-        out[mode] = est
-    return out
-
-
-def plot(run, onsets, records, seed_list, path, diag=None):
-    """The probe metric against training tokens (mean, seed range, smooth curve, onset); below
-    it, with diagnostics, each one against training tokens on the same axis."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = [k for k in diagnostics.SUMMARY if diag and any(v is not None for v in diag[k])]
-    rows = -(-len(names) // 4)
-    fig = plt.figure(figsize=(7.2, 4.4 + 1.5 * rows))
-    grid = fig.add_gridspec(1 + rows, 4, height_ratios=[4.4] + [1.5] * rows)
-    ax = fig.add_subplot(grid[0, :])
-    for i, name in enumerate(names):
-        sub = fig.add_subplot(grid[1 + i // 4, i % 4], sharex=ax)
-        pts = [(t, v) for t, v in zip(diag["tokens"], diag[name]) if v is not None and t > 0]
-        sub.plot([t for t, _ in pts], [v for _, v in pts], ".-", ms=3, lw=0.8, color="0.3")
-        sub.set_title(name, fontsize=7)
-        sub.tick_params(labelsize=6)
-        head = onsets.get("full") or next(iter(onsets.values()))
-        if head["onset_tokens"]:
-            sub.axvline(head["onset_tokens"], color="C0", ls="--", lw=0.8)
-    for i, (mode, est) in enumerate(onsets.items()):
-        color = f"C{i}"
-        tokens, table, _ = metric_table(records, mode, seed_list)
-        table = np.asarray(table)
-        ax.plot(tokens, table.mean(0), "o", ms=4, color=color, label=f"{mode}: mean of {len(table)} seeds")
-        ax.fill_between(tokens, table.min(0), table.max(0), color=color, alpha=0.2, lw=0,
-                        label=f"{mode}: range over seeds")
-        ax.plot(tokens, est["smooth_curve"], "-", color=color, lw=1.2, label=f"{mode}: smooth curve (onset.py)")
-        if est["scratch"] is not None:
-            ax.axhline(est["scratch"], color=color, ls=":", label=f"{mode}: from scratch (step 0)")
-        if est["onset_tokens"]:
-            tasks = f" = {est['onset_tasks']:.3g} tasks" if est.get("onset_tasks") else ""
-            ax.axvline(est["onset_tokens"], color=color, ls="--",
-                       label=f"{mode}: onset {est['onset_tokens']:.3g} tokens{tasks}")
-            if est["interval"]:
-                ax.axvspan(est["interval"][0], est["interval"][1] or tokens[-1], color=color, alpha=0.08, lw=0,
-                           label=f"{mode}: onset, 95% interval")
-    ax.set_xscale("log")
-    ax.set_xlabel("training tokens of the checkpoint")
-    ax.set_ylabel(f"{records[0]['probe_lang']} probe: {'AUC of the validation loss' if metric == 'auc' else 'final loss'} (nats)")
-    head = onsets.get("full") or next(iter(onsets.values()))
-    if metric == "auc":  # dAUC is a linear rescaling of AUC: a second axis, not a second plot
-        ref = head["mean_curve"][head["tokens"].index(head["delta_ref_tokens"])]
-        sec = ax.secondary_yaxis("right", functions=(lambda a: 100 * (a / ref - 1), lambda d: ref * (1 + d / 100)))
-        sec.set_ylabel(f"dAUC (%) vs the checkpoint at {head['delta_ref_tokens']:,} tokens")
-    ax.set_title(f"{path.parent.name}: {run['model']} ({run['n_nonembed'] / 1e6:.3g}M), {run['schedule']}")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    tmp = str(path) + ".tmp.png"
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, path)
-
-
 # ----------------------------------------------------------------------------- main
 
 
 def main(argv):
     settings = configure(globals(), argv)
     if calibrate:
-        rows = onset.calibrate(n_sets=calib_sets, tol=onset_tol, n_boot=min(n_boot, 200))
-        for nugget in (0.02, 0.05):  # noise shared by a checkpoint's seeds (its own training noise)
-            rows += onset.calibrate(noises=(0.005,), n_sets=calib_sets, tol=onset_tol, n_boot=min(n_boot, 200),
-                                    nugget=nugget)
-        print("onset estimator on simulated probe curves (3 seeds, 10 checkpoints per decade, 3 decades, "
-              f"onset_tol {onset_tol}):\n" + onset.calibration_table(rows))
+        boot = min(n_boot, 200)
+        rows = onset.calibrate_delta(n_sets=calib_sets, n_boot=boot)
+        for nugget in (0.01, 0.02):  # noise shared by a checkpoint's seeds (its own training noise)
+            rows += onset.calibrate_delta(noises=(0.01,), n_sets=calib_sets, n_boot=boot, nugget=nugget)
+        print("the paper's onset (dAUC against cycle 1 turns positive for good) on simulated cycle-end curves "
+              "(3 seeds, 16 cycles):\n" + onset.calibration_table(rows), flush=True)
+        rows = onset.calibrate(n_sets=calib_sets, tol=onset_tol, n_boot=boot)
+        for nugget in (0.02, 0.05):
+            rows += onset.calibrate(noises=(0.005,), n_sets=calib_sets, tol=onset_tol, n_boot=boot, nugget=nugget)
+        print("\nthe rise from the best (running minimum) on simulated probe curves (3 seeds, 10 checkpoints per "
+              f"decade, 3 decades, onset_tol {onset_tol}):\n" + onset.calibration_table(rows))
         return
-    if metric not in ("auc", "final"):
-        raise SystemExit(f"probe.py: metric must be auc or final, got {metric!r}")
+    if metric not in METRICS or definition not in run_onset.DEFINITIONS:
+        raise SystemExit(f"probe.py: metric must be one of {', '.join(METRICS)} and definition one of "
+                         f"{', '.join(run_onset.DEFINITIONS)}; got {metric!r}, {definition!r}")
+    if probe_steps < 0 or probe_tokens < 0 or n_evals < 1 or eval_every < 0:
+        raise SystemExit("probe.py: probe_steps, probe_tokens and eval_every must be >= 0 and n_evals >= 1")
     if threads < 1:
         raise SystemExit(f"probe.py: threads must be >= 1, got {threads}")
     if dtype not in ("auto", "float32", "bfloat16", "float64"):
@@ -254,7 +154,8 @@ def main(argv):
         old = json.loads((run_path / "onset.json").read_text()) if (run_path / "onset.json").exists() else {}
         finish(run, run_path, records, sorted({r["seed"] for r in records}),
                dict(probe_settings=old.get("probe_settings"),  # what made the records; the onset's own now:
-                    onset_recomputed=dict(metric=metric, onset_tol=onset_tol, n_boot=n_boot),
+                    onset_recomputed=dict(metric=metric, definition=definition, onset_tol=onset_tol,
+                                          n_boot=n_boot),
                     diagnostics=old.get("diagnostics")))
         return
     lang = probe_lang or run["probe_lang"]
@@ -267,11 +168,7 @@ def main(argv):
 
     # checkpoints: complete ones have a sidecar
     cards = {int(p.stem.split("_")[1]): json.loads(p.read_text()) for p in sorted((run_path / "ckpt").glob("step_*.json"))}
-    wanted = [int(s) for s in checkpoints.split(",") if s] or sorted(cards)
-    missing = [s for s in wanted if s not in cards]
-    if missing or not wanted:
-        raise SystemExit(f"probe.py: no checkpoint at step(s) {missing or 'any'} in {run_path}/ckpt; "
-                         f"available: {sorted(cards)}")
+    wanted = choose_checkpoints(run, cards)
 
     # data: loaded once; batches built once per seed and reused for every checkpoint
     data_root = data_dir or run["data_dir"]
@@ -283,6 +180,8 @@ def main(argv):
                          "(other bins or vocabulary); fix: point --data_dir at the run's corpus, or rebuild it as it was")
     probe_meta = metas[lang]
     T, B = run["block_size"], probe_batch_size or run["batch_size"]
+    steps = probe_steps or max(1, -(-(probe_tokens or run["task_tokens"]) // (B * T)))
+    every = eval_every or max(1, round(steps / n_evals))
     reset_ids = None
     if reset_unseen:
         if 0 not in cards:
@@ -294,21 +193,21 @@ def main(argv):
         print(f"reset_unseen: {len(reset_ids)} token rows set back to step 0 before every fine-tune")
     seed_list = [int(s) for s in seeds.split(",") if s]
     mode_list = [m for m in modes.split(",") if m]
-    lrs = [float(x) for x in lr_grid.split(",") if x] or [probe_lr or run["lr"]]
+    lrs = [float(x) for x in lr_grid.split(",") if x] or [probe_lr or run.get("peak_lr") or run["lr"]]
     evals = {"probe": fixed_batches(bins[lang]["val"], eval_batches, B, T, name=f"{lang} val.bin")}
     evals.update({lg: fixed_batches(bins[lg]["val"], forget_batches, B, T, name=f"{lg} val.bin")
                   for lg in run["train_langs"]})
     batches = {}
     for sd in seed_list:
         sampler = Sampler({lang: bins[lang]["train"]}, T, seed=10_000 + sd)
-        batches[sd] = [sampler.sample(B)[:2] for _ in range(probe_steps)]
+        batches[sd] = [sampler.sample(B)[:2] for _ in range(steps)]
 
     # resume: skip what is done
     records_path = run_path / "probe.jsonl"
     records = [json.loads(ln) for ln in records_path.read_text().splitlines()] if records_path.exists() else []
     # records made with other settings would mix into the onset; refuse rather than overwrite them
     same = dict(probe_lang=lang, probe_data=probe_meta["train_sha256"][:16] + probe_meta["val_sha256"][:16],
-                probe_steps=probe_steps, batch_size=B, lr_grid=",".join(f"{x:g}" for x in lrs), eval_every=eval_every,
+                probe_steps=steps, batch_size=B, lr_grid=",".join(f"{x:g}" for x in lrs), eval_every=every,
                 eval_batches=eval_batches, forget_batches=forget_batches, threads=threads, batched=batched,
                 dtype=precision, device=dev.split(":")[0], torch_version=torch.__version__)
     for key, on in (("reset_unseen", reset_unseen), ("compiled", compile)):
@@ -324,7 +223,8 @@ def main(argv):
     todo = [(s, m, lr, sd) for s in wanted for m in mode_list for lr in lrs for sd in seed_list
             if (s, sd, m, lr) not in done]
     print(f"probe {run_path}: {len(wanted)} checkpoints x {len(seed_list)} seeds x {len(mode_list)} modes x "
-          f"{len(lrs)} lrs; {len(todo)} to do, {probe_steps} steps of {B}x{T} on {lang}")
+          f"{len(lrs)} lrs; {len(todo)} to do, {steps} steps of {B}x{T} tokens on {lang} "
+          f"({steps * B * T / run['task_tokens']:.3g} of a task), an evaluation every {every} steps")
 
     # the fine-tunes: one at a time, or full-mode ones of one lr in groups of at most `members`,
     # as even as they can be (batched); in this process or in worker processes of `threads`
@@ -336,10 +236,10 @@ def main(argv):
             group = [t for t in full if t[2] == lr]
             n = -(-len(group) // members)
             jobs += [group[i * len(group) // n:(i + 1) * len(group) // n] for i in range(n)]
-    n_workers = workers or (1 if dev != "cpu" or len(todo) * probe_steps < 2000 else max(1, cores() // threads))
+    n_workers = workers or (1 if dev != "cpu" or len(todo) * steps < 2000 else max(1, cores() // threads))
     if n_workers > 1:
         print(f"{n_workers} worker processes of {threads} thread(s) each")
-    shared = dict(run_path=run_path, run=run, batches=batches, evals=evals, eval_every=eval_every, dev=dev,
+    shared = dict(run_path=run_path, run=run, batches=batches, evals=evals, eval_every=every, dev=dev,
                   precision=precision, reset_ids=reset_ids, compiled=compile,
                   pad_to=max(map(len, jobs), default=0) if compile else 0)
     results = ((t, rec) for job, recs in zip(jobs, run_all(jobs, shared, min(n_workers, len(jobs)), threads))
@@ -357,7 +257,7 @@ def main(argv):
                    model=run["model"], schedule=run["schedule"], run_seed=run["seed"],
                    code_version=run.get("code_version"))
         records.append(rec)
-        annotate(records, run["task_tokens"])
+        run_onset.annotate(records, run, metric)
         tmp = records_path.with_suffix(".jsonl.tmp")
         tmp.write_text("".join(json.dumps(r) + "\n" for r in records))
         os.replace(tmp, records_path)
@@ -375,45 +275,62 @@ def main(argv):
            dict(probe_settings=settings, diagnostics=diagnostics.table(cards.values())))
 
 
+def choose_checkpoints(run, cards):
+    """The steps to probe: the `checkpoints` setting's, checked against the run's checkpoints."""
+    if checkpoints in ("", "all"):
+        ends = cycle_ends(run["task_tokens"], run["tokens_per_step"], len(run["train_langs"]), run["max_steps"])
+        at_ends = [s for s in sorted(cards) if s == 0 or s in ends]
+        if checkpoints == "" and run.get("ckpt_schedule") == "tasks" and len([s for s in at_ends if s]) >= 3:
+            return at_ends
+        if checkpoints == "":
+            print(f"probe.py: {run_dir} has fewer than three checkpoints at the first task's end and at cycle ends "
+                  "(a cycle is a task of every training language): every checkpoint is probed")
+        return sorted(cards)
+    try:
+        wanted = [int(s) for s in checkpoints.split(",") if s]
+    except ValueError:
+        raise SystemExit(f"probe.py: checkpoints must be empty (cycle ends), all, or comma-separated steps; got "
+                         f"{checkpoints!r}") from None
+    missing = [s for s in wanted if s not in cards]
+    if missing or not wanted:
+        raise SystemExit(f"probe.py: no checkpoint at step(s) {missing or 'any'} in {run_dir}/ckpt; "
+                         f"available: {sorted(cards)}")
+    return wanted
+
+
 def finish(run, run_path, records, seed_list, provenance):
-    """The onset per mode from the records: onset.json (with provenance), probe.png and one line
-    per mode."""
-    annotate(records, run["task_tokens"])
-    onsets = onsets_from_records(records, seed_list, onset_tol, n_boot, run["task_tokens"],
-                                 in_tasks=run["schedule"] == "continual")
-    if not onsets:
+    """The onsets from the records: onset.json (with provenance), probe.png and a line per
+    mode for the head onset and for every metric under both definitions."""
+    run_onset.annotate(records, run, metric)
+    head, every = run_onset.onsets(records, seed_list, run, metric, definition, onset_tol, n_boot)
+    if not head and definition == "delta":  # fewer than 2 checkpoints after cycle 1: the rise from the best
+        head, every = run_onset.onsets(records, seed_list, run, metric, "rise", onset_tol, n_boot)
+        if head:
+            print("probe.py: fewer than two checkpoints after cycle 1 (the reference of dAUC): the head onset is "
+                  "the rise from the best (--definition=rise), as onset.json says")
+    if not head:
         print("probe.py: fewer than two trained checkpoints probed: no onset estimated")
         return
-    # the other metric too: the AUC weighs the start of the fine-tuning curve (the checkpoint's
-    # loss before any step), the final loss only its end; an onset in one and not the other says which
-    other = "final" if metric == "auc" else "auc"
-    other_onsets = {mode: {k: est[k] for k in ("metric", "onset_tokens", "interval", "censored", "resolved",
-                                                 "best_tokens", "last_tokens")}
-                    for mode, est in onsets_from_records(records, seed_list, onset_tol, n_boot, run["task_tokens"],
-                                                         False, other).items()}
-    head = onsets.get("full") or next(iter(onsets.values()))
-    write_json(run_path / "onset.json", dict(head, run=run_path.name, onsets_by_mode=onsets,
-                                             other_metric_onsets=other_onsets, **provenance))
-    plot(run, onsets, records, seed_list, run_path / "probe.png", provenance.get("diagnostics"))
-    for mode, est in onsets.items():
-        if est["censored"]:
-            desc = f"no onset up to {est['last_tokens']:,.0f} tokens (censored)"
-        else:
-            iv = est["interval"] or [None, None]
-            lo = "n/a" if iv[0] is None else f"{iv[0]:,.0f}"
-            hi = "censored" if iv[1] is None else f"{iv[1]:,.0f}"
-            tasks = f" = {est['onset_tasks']:.3g} tasks" if est.get("onset_tasks") else ""
-            desc = f"onset at {est['onset_tokens']:,.0f} tokens{tasks} (95% interval {lo} .. {hi})"
-            if not est["resolved"]:
-                desc += "; unresolved: the probe was best at the first checkpoint, add earlier ones"
+    kind = run_onset.probe_kind(records, run)
+    first = head.get("full") or next(iter(head.values()))
+    write_json(run_path / "onset.json", dict(first, run=run_path.name, probe_kind=kind, onsets_by_mode=head,
+                                             onsets_by_metric=every, **provenance))
+    run_onset.plot(run, head, records, seed_list, run_path / "probe.png", provenance.get("diagnostics"), kind)
+    share = max(r["step0_share"] for r in records)
+    print(f"{kind} probe; the step-0 evaluation carries at most {share:.1%} of a record's AUC")
+    for mode, est in head.items():
+        line = f"{mode}: {run_onset.describe(est)}"
         if est.get("checkpoint_noise_share", 0) >= 0.5:
-            desc += (f"; {est['checkpoint_noise_share']:.0%} of the noise is checkpoint-to-checkpoint, "
+            line += (f"; {est['checkpoint_noise_share']:.0%} of the noise is checkpoint-to-checkpoint, "
                      "which more probe seeds cannot reduce (more checkpoints or training seeds can)")
-        print(f"{mode}: {desc}; best checkpoint at {est['best_tokens']:,.0f} tokens")
-        o = other_onsets.get(mode)
-        if o:
-            print(f"{mode}, {o['metric']} loss: " + (f"no onset up to {o['last_tokens']:,.0f} tokens (censored)"
-                                                    if o["censored"] else f"onset at {o['onset_tokens']:,.0f} tokens"))
+        print(line)
+        for name in METRICS:
+            for d in run_onset.DEFINITIONS:
+                o = every.get(name, {}).get(d, {}).get(mode)
+                if o is not None:
+                    print(f"    {name:>12} {d:>5}: " + (f"none up to {o['last_tokens']:,.0f}" if o["censored"]
+                                                        else f"{o['onset_tokens']:,.0f} tokens"
+                                                        + ("" if o["interval"] and o["interval"][1] else " (open)")))
     print(f"wrote {run_path / 'probe.jsonl'}, {run_path / 'onset.json'}, {run_path / 'probe.png'}")
 
 
@@ -425,16 +342,6 @@ def cost_tokens(rec, block_size):
     tokens = rec["batch_size"] * block_size
     evals = len(rec["eval_steps"]) * (rec["eval_batches"] + len(rec["forget"]) * rec["forget_batches"])
     return tokens * (rec["probe_steps"] + evals / 3)
-
-
-def mark_best(records):
-    """best_lr: per (checkpoint, mode), the lr with the lowest mean metric over seeds."""
-    groups = {}
-    for r in records:
-        groups.setdefault((r["ckpt_step"], r["mode_name"]), {}).setdefault(r["lr"], []).append(r[metric])
-    for r in records:
-        by_lr = groups[(r["ckpt_step"], r["mode_name"])]
-        r["best_lr"] = r["lr"] == min(by_lr, key=lambda lr: np.mean(by_lr[lr]))
 
 
 if __name__ == "__main__":

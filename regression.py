@@ -254,3 +254,13 @@ def calibrate_censored(alphas=(0.8, 2.0, 3.0, 4.0), sds=(0.3, 0.5), n_studies=20
                          "censored_fit_median": float(np.median(cf)), "censored_fit_coverage": float(np.mean(cf_cover)),
                          "least_squares_median": float(np.median(ls)), "least_squares_coverage": float(np.mean(ls_cover))})
     return rows
+
+
+def alpha_difference_ci(g1, g2):
+    """95% interval of alpha1 - alpha2 for two independently fitted groups (Welch-Satterthwaite
+    degrees of freedom), or None when either has no standard error."""
+    if g1["alpha_se"] is None or g2["alpha_se"] is None or min(g1["df"], g2["df"]) < 1:
+        return None
+    v1, v2 = g1["alpha_se"] ** 2, g2["alpha_se"] ** 2
+    df = (v1 + v2) ** 2 / (v1 ** 2 / g1["df"] + v2 ** 2 / g2["df"]) if v1 + v2 > 0 else 1
+    return t_interval(g1["alpha"] - g2["alpha"], v1 + v2, int(df))

@@ -18,7 +18,7 @@ import os
 import numpy as np
 
 import figures
-import fit
+import regression
 from figures import fmt, fmt_ci, fmt_open
 
 
@@ -53,30 +53,62 @@ def _jsonable(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
-def fmt_other(o):
-    """The other probe metric's onset of a run (onset.json's other_metric_onsets), in a cell."""
+METRIC_NAMES = {"auc": "AUC", "auc_no_step0": "AUC without step 0", "final": "final loss",
+                "zero_shot": "before fine-tuning"}
+DEFINITION_NAMES = {"delta": "dAUC > 0 for good vs cycle 1 (the paper's)", "rise": "rise from the best so far"}
+
+
+def onset_cell(o):
+    """One onset of onset.json's onsets_by_metric, in a cell: tokens, open above, or none seen."""
     if not o:
         return "–"
     if o["censored"]:
-        return f"{o['metric']}: none seen"
+        return f"none ≤ {fmt(o['last_tokens'])}"
     closed = o["interval"] and o["interval"][1] is not None
-    return f"{o['metric']}: {fmt(o['onset_tokens'])}" + ("" if closed else " (open above)")
+    return fmt(o["onset_tokens"]) + ("" if closed else " (open)") + ("" if o["resolved"] else " (unres.)")
+
+
+def side_by_side(o):
+    """Every run's onsets of every metric under both definitions (full mode, or the first)."""
+    points = [(g["schedule"], g["mode"], p) for g in o["groups"] + o["skipped"] for p in g["runs"]]
+    mode = "full" if any(m == "full" for _, m, _ in points) else (points[0][1] if points else "full")
+    rows = sorted(((sch, p) for sch, m, p in points if m == mode), key=lambda t: (t[0], t[1]["N"], t[1]["run"]))
+    cols = [(d, m) for d in DEFINITION_NAMES for m in METRIC_NAMES]
+    lines = [f"## Every onset, side by side (mode {mode})\n",
+             "Each probe metric under both definitions (run_onset.py): the AUC weighs the whole fine-tuning curve, "
+             "the AUC without step 0 how the checkpoint learns, the final loss where it gets to, the loss before "
+             "fine-tuning where it starts. An onset in the loss before fine-tuning alone is a worse start, not a "
+             "worse learner. 'none ≤ X': no onset up to the last checkpoint X; '(open)': the interval is open "
+             "above, so the onset is not established.\n",
+             "| schedule | run | N | " + " | ".join(f"{DEFINITION_NAMES[d].split(' (')[0].split(' vs')[0]}: "
+                                                  f"{METRIC_NAMES[m]}" for d, m in cols) + " |",
+             "|---|---|---|" + "---|" * len(cols)]
+    for sch, p in rows:
+        every = p.get("all_onsets") or {}
+        lines.append(f"| {sch} | {p['run']} | {fmt(p['N'])} | "
+                     + " | ".join(onset_cell((every.get(m) or {}).get(d)) for d, m in cols) + " |")
+    return lines
 
 
 def write_report(s):
     o = s["onset"]
+    kinds = s.get("probe_kinds") or ["(not recorded)"]
+    head = (f"{METRIC_NAMES.get(s.get('metric'), s.get('metric'))}, "
+            f"{DEFINITION_NAMES.get(s.get('definition'), s.get('definition'))}")
     lines = [f"# Fit report\n\n{len(s['inputs'])} runs, corpus `{s['corpus']}`, vocab `{s['vocab_hash']}`. "
+             f"Probe: **{'; '.join(kinds)}**"
+             + (" (a short probe lets the checkpoint's starting loss carry much of the AUC: read the side-by-side "
+                "table before any law)" if any(k.startswith("short") for k in kinds) else "")
+             + f". The onsets fitted: {head}. "
              "Onset law: least squares over runs, 95% t interval (the larger of the classical and HC3 "
              "standard errors); Huber fit "
              f"(delta {s['options']['huber_delta']} in log onset) alongside. Forgetting law: "
              f"{s['options']['bootstrap']} bootstrap replicates, seed {s['options']['seed']}.\n",
              "## Onsets per run\n",
-             "Each run's onset from all its checkpoints and probe seeds (onset.py), with its 95% interval; "
-             "beside it the onset of the other probe metric (probe.py computes both): the AUC weighs the "
-             "start of the fine-tuning curve, the final loss only its end, so an onset in the AUC alone is "
-             "a worse starting point that fine-tuning makes up for, not a worse end.\n",
-             "| schedule | mode | run | N | onset (tokens) [95%] | other metric: onset | last checkpoint |",
-             "|---|---|---|---|---|---|---|"]
+             f"Each run's onset ({head}) from all its probed checkpoints and probe seeds (onset.py), with its "
+             "95% interval.\n",
+             "| schedule | mode | run | N | onset (tokens) [95%] | last checkpoint |",
+             "|---|---|---|---|---|---|"]
     for g in sorted(o["groups"] + o["skipped"], key=lambda g: (g["schedule"], g["mode"])):
         for p in sorted(g["runs"], key=lambda p: p["N"]):
             seen = (f"not established: {fmt(p['estimate'])} {fmt_ci(p['interval'])}, fitted as censored"
@@ -85,7 +117,8 @@ def write_report(s):
                 f" = {p['tasks']:.3g} tasks" if p.get("tasks") else "") + (
                 "" if p["resolved"] else " unresolved: before the second checkpoint")
             lines.append(f"| {g['schedule']} | {g['mode']} | {p['run']} | {fmt(p['N'])} | {seen} | "
-                         f"{fmt_other(p.get('other_metric'))} | {fmt(p['last_tokens'])} |")
+                         f"{fmt(p['last_tokens'])} |")
+    lines += [""] + side_by_side(o)
     lines.append("\n## Onset law: onset = a N^alpha\n")
     if not o["groups"]:
         lines.append("Not fitted: no (schedule, mode) group has onsets at two model sizes or more.")
@@ -105,8 +138,9 @@ def write_report(s):
         predicted = [g for g in o["groups"] if g["predictions"]]
         lines += ["\n### Predicted onsets (tokens)\n"]
         if predicted:
-            lines += ["| schedule | mode | " + " | ".join(f"N = {n:.0e}" for n in fit.PREDICT_N) + " |",
-                      "|---|---|" + "---|" * len(fit.PREDICT_N)]
+            ns = [p["N"] for p in predicted[0]["predictions"]]  # fit.py's PREDICT_N, the same for every group
+            lines += ["| schedule | mode | " + " | ".join(f"N = {n:.0e}" for n in ns) + " |",
+                      "|---|---|" + "---|" * len(ns)]
             lines += [f"| {g['schedule']} | {g['mode']} | "
                       + " | ".join(f"{fmt(p['onset'])} {fmt_ci(p['ci'])}" for p in g["predictions"]) + " |"
                       for g in predicted]
@@ -232,7 +266,7 @@ def compare_mitigations(summaries):
             on_g, on_b = by_size(g), by_size(b)
             # alphas differenced only by least squares without censored runs (with them it is biased)
             fitted = "alpha" in g and "alpha" in b and not (g.get("censored_fit") or b.get("censored_fit"))
-            ci = fit.alpha_difference_ci(g, b) if fitted else None
+            ci = regression.alpha_difference_ci(g, b) if fitted else None
             lg, lb = loss(s, key[0]), loss(summaries["none"], key[0])
             sizes = sorted(set(on_g) | set(on_b))
             ratios = {n: ratio(on_g.get(n), on_b.get(n)) for n in sizes}

@@ -4,26 +4,29 @@ Train a GPT on a stream of languages and write checkpoints over time for the pro
     python train.py config/tiny.py --max_tokens=2000000 --schedule=stationary
     torchrun --standalone --nproc_per_node=8 train.py config/wiki.py     # data parallel
 
-Schedules:
+Schedules (schedule.py says how each is laid out):
   continual   tasks of task_tokens tokens, each in one language, cycling through the training
-              languages in an order fixed by the seed; reset_optimizer_at_task=True gives AdamW
-              a fresh state (moments and step count) at every task boundary, as the paper is
-              reported to do (off by default until a study shows what it changes);
+              languages: in the paper's order (en, zh, fr, ja, es, de, pt, ru) when they are its
+              eight, else in an order fixed by the seed (task_order). restart_at_task=True is the
+              paper's schedule: at every task boundary AdamW starts afresh (moments and step
+              count) and the learning-rate warmup starts again (config/paper*.py turn it on);
+              reset_optimizer_at_task=True resets the optimizer alone (earlier studies);
   stationary  every sequence of every batch from a language drawn uniformly from the mixture.
 
-Checkpoints (ckpt_schedule): "tasks" (the default, the paper's protocol as far as we know it)
-at the end of the first task and of every ckpt_every_tasks-th task, plus n_ckpt - 1
-log-spaced points inside the first task; a stationary run uses the same token cadence.
-"log" and "linear": n_ckpt points spaced so in tokens ("log" from ckpt_from_tokens on when it
-is set: the first tokens, before pretraining has changed what a probe sees, need no dense
-grid). Step 0 (the initialisation) and the last step are always included. A sidecar's
-language is that of the task starting at its step: at a task's end, the next task's.
+Checkpoints (ckpt_schedule): "tasks" (the default, the paper's protocol) at the end of the
+first task and of every cycle (ckpt_every_tasks=k: of every k-th task), plus n_ckpt - 1
+log-spaced points inside the first task; a stationary run uses the same token cadence, so it
+is probed at the same token counts. "log" and "linear": n_ckpt points spaced so in tokens
+("log" from ckpt_from_tokens on when it is set). Step 0 (the initialisation) and the last step
+are always included. A sidecar's language is that of the task starting at its step: at a
+task's end, the next task's.
 
 Methods against loss of plasticity (shrink-and-perturb, L2 towards the initialisation, ReDo,
 continual backprop, embedding reset, unseen tokens' rows held; mitigations.py) are options, off
 by default; config.json names the ones in use (`mitigation`).
 
-Learning rate: linear warmup, then constant by default (a decaying schedule would confound
+Learning rate: the size's (model.ladder_lr: the paper's 3e-3 at 5M to 1e-3 at 314M, 3e-3 below)
+unless lr is set; linear warmup, then constant by default (a decaying schedule would confound
 "can no longer learn" with "is no longer allowed to learn"); cosine is available.
 
 Outputs in out_dir:
@@ -48,7 +51,6 @@ by the sha256 of its bins, not by its path).
 import json
 import math
 import os
-import random
 import sys
 import time
 from contextlib import nullcontext
@@ -60,8 +62,9 @@ import mitigations
 from configurator import code_version, configure
 from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids
 from diagnostics import diagnose
-from model import (GPT, LADDER, checkpoint_dict, disk_error, estimate_loss, load_state, preset, read_file, save_file,
-                   save_state, tune_malloc, write_json)
+import schedule as stream
+from checkpoint import checkpoint_dict, disk_error, load_state, read_file, save_file, save_state, write_json
+from model import GPT, LADDER, estimate_loss, ladder_lr, preset, tune_malloc
 
 # ----------------------------------------------------------------------------- settings
 out_dir = "out/run"
@@ -82,7 +85,7 @@ tie_weights = True
 batch_size = 16  # sequences per micro-batch per process
 grad_accum = 1
 max_tokens = 2_000_000
-lr = 3e-3
+lr = 0.0  # peak learning rate; 0 = the size's (model.ladder_lr)
 lr_schedule = "constant"  # constant | cosine (to min_lr_frac * lr at max_tokens)
 min_lr_frac = 0.1
 warmup_tokens = 50_000
@@ -90,9 +93,11 @@ weight_decay = 0.1
 beta1 = 0.9
 beta2 = 0.95
 grad_clip = 1.0  # 0 = off
-reset_optimizer_at_task = False  # continual: fresh AdamW state at every task boundary
+restart_at_task = False  # continual: at every task boundary a fresh AdamW state and the lr warmup again (the paper's)
+reset_optimizer_at_task = False  # continual: a fresh AdamW state at every task boundary, the lr going on (earlier studies)
+task_order = "auto"  # continual: auto (the paper's order for its eight languages, else by seed) | seed | a list
 ckpt_schedule = "tasks"  # tasks | log | linear
-ckpt_every_tasks = 1  # tasks: a checkpoint at the end of every k-th task
+ckpt_every_tasks = 0  # tasks: a checkpoint at the end of every k-th task; 0 = of every cycle (the paper's)
 n_ckpt = 12  # log | linear: checkpoints after step 0; tasks: n_ckpt - 1 log-spaced ones inside the first task
 ckpt_from_tokens = 0  # log: the first log-spaced checkpoint at this many tokens (0: after the first step)
 eval_batches = 4  # fixed validation batches per language at every checkpoint
@@ -126,43 +131,6 @@ RESUMABLE = NO_EFFECT + ("lr", "lr_schedule", "min_lr_frac", "warmup_tokens", "g
                          "cpu_threads")
 
 
-def lr_at(step, warmup_steps, max_steps):
-    if step < warmup_steps:
-        return lr * (step + 1) / warmup_steps
-    if lr_schedule == "constant":
-        return lr
-    progress = (step - warmup_steps) / max(1, max_steps - warmup_steps)
-    return lr * (min_lr_frac + (1 - min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
-
-
-def checkpoint_steps(max_steps, tokens_per_step):
-    """Step 0, the checkpoints of ckpt_schedule, and max_steps."""
-    if ckpt_schedule == "linear":
-        steps = [round(max_steps * (i + 1) / n_ckpt) for i in range(n_ckpt)]
-    elif ckpt_schedule == "log" and ckpt_from_tokens:  # n_ckpt points from there to the last step
-        first = max(1, min(max_steps, round(ckpt_from_tokens / tokens_per_step)))
-        steps = [round(first * (max_steps / first) ** (i / max(1, n_ckpt - 1))) for i in range(n_ckpt)]
-    elif ckpt_schedule == "log":
-        steps = [round(max_steps ** ((i + 1) / n_ckpt)) for i in range(n_ckpt)]
-    else:  # the first step of task k: the state at the end of the task before it
-        def task_end(k):
-            return -(-k * task_tokens // tokens_per_step)
-
-        first = min(task_end(1), max_steps)  # the first task's end, the reference of dAUC
-        steps = [first] + [task_end(k) for k in range(ckpt_every_tasks, max_steps * tokens_per_step // task_tokens + 1,
-                                                       ckpt_every_tasks)]
-        steps += [round(first ** (i / n_ckpt)) for i in range(1, n_ckpt)]
-    return sorted({0, *(s for s in steps if s <= max_steps), max_steps})
-
-
-def task_of(step, tokens_per_step, order):
-    """(task index, language) that step trains on: continual tasks follow the token count."""
-    if schedule == "stationary":
-        return 0, "mix"
-    task = step * tokens_per_step // task_tokens
-    return task, order[task % len(order)]
-
-
 def run(argv):
     defaults = configure(dict(globals()), [])  # what a setting was in a run saved before it existed
     config = configure(globals(), argv)
@@ -179,8 +147,10 @@ def run(argv):
         raise SystemExit(f"train.py: dtype must be auto, float32 or bfloat16, got {dtype!r}")
     if ckpt_schedule not in ("tasks", "log", "linear") or lr_schedule not in ("constant", "cosine"):
         raise SystemExit("train.py: ckpt_schedule must be tasks|log|linear and lr_schedule constant|cosine")
-    if ckpt_every_tasks < 1 or n_ckpt < 1 or ckpt_from_tokens < 0:
-        raise SystemExit("train.py: ckpt_every_tasks and n_ckpt must be >= 1 and ckpt_from_tokens >= 0")
+    if ckpt_every_tasks < 0 or n_ckpt < 1 or ckpt_from_tokens < 0 or lr < 0:
+        raise SystemExit("train.py: n_ckpt must be >= 1, and ckpt_every_tasks, ckpt_from_tokens and lr >= 0")
+    if restart_at_task and reset_optimizer_at_task:
+        raise SystemExit("train.py: restart_at_task resets the optimizer already; fix: leave reset_optimizer_at_task off")
     if ckpt_from_tokens and ckpt_schedule != "log":
         raise SystemExit(f"train.py: ckpt_from_tokens places the log schedule; fix: --ckpt_schedule=log "
                          f"or leave ckpt_from_tokens at 0 (ckpt_schedule is {ckpt_schedule!r})")
@@ -225,8 +195,7 @@ def run(argv):
     val = {lang: [(x.to(dev), y.to(dev)) for x, y in fixed_batches(bins[lang]["val"], eval_batches, batch_size,
                                                                    block_size, name=f"{lang} val.bin")]
            for lang in eval_langs}
-    order = train_langs[:]
-    random.Random(seed).shuffle(order)
+    order = stream.language_order(train_langs, task_order, seed)
     diag_seconds = 0.0
     if diagnostics:  # a few sequences of each language's first validation batch; the tokens each side uses
         t_diag = time.time()
@@ -241,7 +210,16 @@ def run(argv):
     if max_steps < 1:
         raise SystemExit(f"train.py: max_tokens={max_tokens} is less than one step ({tokens_per_step} tokens)")
     warmup_steps = max(1, warmup_tokens // tokens_per_step)
-    ckpt_steps = checkpoint_steps(max_steps, tokens_per_step)
+    ckpt_steps = stream.checkpoint_steps(ckpt_schedule, max_steps, tokens_per_step, task_tokens, len(train_langs),
+                                         n_ckpt, ckpt_every_tasks, ckpt_from_tokens)
+
+    def task_of(s):
+        return stream.task_of(s, schedule, task_tokens, tokens_per_step, order)
+
+    def lr_at(s):  # with restart_at_task, the warmup counts from the first step of the task
+        since = stream.task_start(task_of(s)[0], task_tokens, tokens_per_step) \
+            if restart_at_task and schedule == "continual" else 0
+        return stream.lr_at(s, peak_lr, warmup_steps, max_steps, lr_schedule, min_lr_frac, since)
 
     # --- model and optimizer
     torch.manual_seed(seed)
@@ -255,14 +233,15 @@ def run(argv):
         raise SystemExit(f"train.py: n_embd {cfg.n_embd} is not a multiple of n_head {cfg.n_head}; "
                          "fix: choose --n_embd and --n_head so that it is")
     raw_model = GPT(cfg).to(dev)
-    optimizer = raw_model.optimizer(lr, weight_decay, (beta1, beta2), device_type)
+    peak_lr = lr or ladder_lr(raw_model.num_params())
+    optimizer = raw_model.optimizer(peak_lr, weight_decay, (beta1, beta2), device_type)
     mit = mitigations.Mitigations(raw_model, optimizer, {k: config[k] for k in mitigations.SETTINGS}, seed)
     if compile and cbp_rate > 0:
         raise SystemExit("train.py: cbp_rate > 0 reads the MLP activations of every step through forward hooks, "
                          "which a compiled model does not run; fix: --compile=False")
 
     out = Path(out_dir)
-    run_info = dict(config, n_nonembed=raw_model.num_params(), n_params=raw_model.num_params(False),
+    run_info = dict(config, peak_lr=peak_lr, n_nonembed=raw_model.num_params(), n_params=raw_model.num_params(False),
                     vocab_size=vocab.size, vocab_hash=vocab.hash, data_sha256=data_sha, model_args=vars(cfg).copy(),
                     train_langs=train_langs, eval_langs=eval_langs, lang_order=order, world_size=world,
                     tokens_per_step=tokens_per_step, max_steps=max_steps, ckpt_steps=ckpt_steps,
@@ -367,7 +346,7 @@ def run(argv):
         return values[-1][0] if values else None
 
     while True:
-        task, lang = task_of(step, tokens_per_step, order)
+        task, lang = task_of(step)
         saving = step % save_every == 0 or step == max_steps
         if step % log_every == 0 or step in ckpt_steps or saving:
             last_loss = check_and_log()
@@ -378,7 +357,7 @@ def run(argv):
                 mfu = f" | mfu {raw_model.flops_per_token() * tps / world / peak_flops:.1%}" if device_type == "cuda" else ""
                 print(f"step {step}/{max_steps} | tok {step * tokens_per_step / 1e6:.2f}M | "
                       f"{lang if schedule == 'continual' else 'mix'} | loss {last_loss:.4f} | "
-                      f"lr {lr_at(step - 1, warmup_steps, max_steps):.2e} | {tps:,.0f} tok/s | eta {eta / 60:.1f}m{mfu}",
+                      f"lr {lr_at(step - 1):.2e} | {tps:,.0f} tok/s | eta {eta / 60:.1f}m{mfu}",
                       flush=True)
         if master and step in ckpt_steps and not (out / "ckpt" / f"step_{step:07d}.json").exists():
             losses = estimate_loss(raw_model, val, ctx)
@@ -402,10 +381,10 @@ def run(argv):
         if step >= max_steps:
             break
 
-        if reset_optimizer_at_task and schedule == "continual" and step > 0 \
-                and task != task_of(step - 1, tokens_per_step, order)[0]:
+        if (reset_optimizer_at_task or restart_at_task) and schedule == "continual" and step > 0 \
+                and task != task_of(step - 1)[0]:
             optimizer.state.clear()  # AdamW starts afresh: zero moments, step count 0
-        lr_now = lr_at(step, warmup_steps, max_steps)
+        lr_now = lr_at(step)
         for group in optimizer.param_groups:
             group["lr"] = lr_now
         loss_sum = torch.zeros((), device=dev)

@@ -427,19 +427,29 @@ def test_censored_runs_decide_the_verdict(tmp_path):
     assert "censored likelihood" in (tmp_path / "fit" / "report.md").read_text()
 
 
-def test_report_shows_the_other_metrics_onset(tmp_path):
-    """probe.py estimates the onset of both probe metrics; the report puts the other one beside
-    each run's, so an onset of the AUC alone (a worse start that fine-tuning makes up for) shows."""
+def test_report_puts_every_onset_side_by_side(tmp_path):
+    """probe.py estimates the onset of every probe metric under both definitions; the report
+    puts them side by side per run, so an onset of the loss before fine-tuning alone (a worse
+    start, not a worse learner) shows, and names the probe's kind."""
     rng = np.random.default_rng(5)
     dirs = experiment(tmp_path, rng, sizes=SIZES[:2], runs_per_size=2)
-    other = {"metric": "auc", "onset_tokens": 3e6, "interval": [2e6, 5e6], "censored": False, "resolved": True,
-             "best_tokens": 1e6, "last_tokens": 1e8}
-    for d, o in zip(dirs[:2], (other, dict(other, onset_tokens=None, interval=None, censored=True))):
+    seen = {"onset_tokens": 3e6, "interval": [2e6, 5e6], "censored": False, "resolved": True, "last_tokens": 1e8}
+    none = dict(seen, onset_tokens=None, interval=None, censored=True)
+    every = {"zero_shot": {"delta": {"full": seen}, "rise": {"full": seen}},
+             "auc_no_step0": {"delta": {"full": none}, "rise": {"full": none}}}
+    for d in dirs[:2]:
         onset = json.loads((Path(d) / "onset.json").read_text())
-        (Path(d) / "onset.json").write_text(json.dumps(dict(onset, other_metric_onsets={"full": o})))
+        (Path(d) / "onset.json").write_text(json.dumps(dict(onset, onsets_by_metric=every, probe_kind="task-length")))
     run_main(dirs, tmp_path / "fit")
-    rows = [ln for ln in (tmp_path / "fit" / "report.md").read_text().splitlines() if ln.startswith("| continual")]
-    cells = {ln.split(" | ")[2]: ln.split(" | ")[5] for ln in rows if ln.count(" | ") == 6}
+    text = (tmp_path / "fit" / "report.md").read_text()
+    table = text[text.index("## Every onset, side by side"):].split("\n\n## ")[0]
+    header = next(ln for ln in table.splitlines() if ln.startswith("| schedule"))
+    cols = [c.strip() for c in header.strip("|").split("|")]
+    rows = {ln.split(" | ")[1]: [c.strip() for c in ln.strip("|").split("|")] for ln in table.splitlines()
+            if ln.startswith("| continual")}
     names = [Path(d).name for d in dirs]
-    assert cells[names[0]] == "auc: 3e+06" and cells[names[1]] == "auc: none seen"
-    assert all(cells[n] == "–" for n in names[2:])  # runs probed before probe.py computed both
+    row = rows[names[0]]
+    assert row[cols.index("dAUC > 0 for good: before fine-tuning")] == "3e+06"
+    assert row[cols.index("rise from the best so far: AUC without step 0")] == "none ≤ 1e+08"
+    assert all(rows[n][cols.index("rise from the best so far: final loss")] == "–" for n in names)
+    assert "Probe: **" in text

@@ -17,7 +17,8 @@ import data
 import probe
 import sweep
 from conftest import ROOT
-from model import LADDER, GPT, CheckpointError, checkpoint_dict, load_checkpoint, preset, read_file, save_file
+from checkpoint import CheckpointError, checkpoint_dict, load_checkpoint, read_file, save_file
+from model import LADDER, GPT, preset
 from test_train import TINY, newest_state, same_run, sidecars, train
 
 ARGS = [*TINY, "--task_tokens=4096", "--max_tokens=30720", "--save_every=9", "--n_ckpt=3", "--eval_batches=1"]
@@ -162,7 +163,7 @@ def test_truncated_checkpoint_is_named_by_probe_and_the_rest_kept(ref, tmp_path)
     steps = [c["step"] for c in sidecars(run)]
     pt = run / "ckpt" / f"step_{steps[2]:07d}.pt"
     pt.write_bytes(pt.read_bytes()[:500])
-    args = [f"--run_dir={run}", "--probe_steps=4", "--eval_every=2", "--seeds=0", "--n_boot=20"]
+    args = [f"--run_dir={run}", "--probe_steps=4", "--eval_every=2", "--seeds=0", "--n_boot=20", "--checkpoints=all"]
     with pytest.raises(SystemExit, match=rf"1 checkpoint\(s\) could not be used: {pt} is damaged.* The other probes "
                                          rf"are saved in .*probe.jsonl. Fix: .* --checkpoints="
                                          + ",".join(str(s) for s in steps if s != steps[2])):

@@ -1,6 +1,7 @@
 import torch
 
-from model import GPT, GPTConfig, LADDER, add_lora, checkpoint_dict, load_checkpoint, preset, train_only_last
+from checkpoint import checkpoint_dict, load_checkpoint
+from model import GPT, GPTConfig, LADDER, add_lora, preset, train_only_last
 
 
 def closed_form(L, d, bias=True):
@@ -44,7 +45,7 @@ def test_nonembedding_count_matches_closed_form():
 def test_ladder_sizes_are_near_their_names():
     for name, (L, h, d) in LADDER.items():
         n = closed_form(L, d)
-        target = float(name.replace("micro-", "").replace("k", "e3").replace("m", "e6"))
+        target = float(name.split("-")[-1].replace("k", "e3").replace("m", "e6"))
         assert 0.75 < n / target < 1.25, (name, n)
         assert d % h == 0
 

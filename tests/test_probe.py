@@ -96,7 +96,8 @@ def test_modes_forgetting_lr_grid_and_onset(tiny_run, tmp_path):
     onset = json.loads((run / "onset.json").read_text())
     assert set(onset["onsets_by_mode"]) == {"full", "lora2", "last1"}
     assert onset["last_tokens"] == 15360 and onset["metric"] == "auc" and onset["n_seeds"] == 2
-    # dAUC against the checkpoint at the end of the first task (5120 tokens); onsets also in tasks
+    # dAUC against cycle 1, or, in a run shorter than a cycle, the end of the first task (5120 tokens);
+    # onsets also in tasks
     assert onset["delta_ref_tokens"] == 5120 and onset["delta_pct"][0] == 0 and len(onset["delta_pct"]) == 3
     for est in onset["onsets_by_mode"].values():
         assert est["task_tokens"] == 5120
@@ -121,15 +122,15 @@ def test_modes_forgetting_lr_grid_and_onset(tiny_run, tmp_path):
     assert again["onsets_by_mode"] == onset["onsets_by_mode"] and again["probe_settings"] == onset["probe_settings"]
     assert again["probe_settings"]["probe_steps"] == 10 and again["onset_recomputed"]["n_boot"] == 20
     assert (run / "probe.png").exists()
-    # both metrics: the other one's onset is what --metric=<it> would make the onset
-    assert {m: o["metric"] for m, o in onset["other_metric_onsets"].items()} == dict.fromkeys(onset["onsets_by_mode"], "final")
-    probe.main([f"--run_dir={run}", "--onset_only=True", "--n_boot=20", "--metric=final"])
+    # every metric under both definitions: each is what --metric=<it> --definition=<it> makes the head onset
+    assert set(onset["onsets_by_metric"]) == {"auc", "auc_no_step0", "final", "zero_shot"}
+    assert onset["definition"] == "delta" and onset["probe_kind"].startswith("short")  # 10 steps of a 32-step task
+    probe.main([f"--run_dir={run}", "--onset_only=True", "--n_boot=20", "--metric=final", "--definition=rise"])
     final = json.loads((run / "onset.json").read_text())
-    for m, o in onset["other_metric_onsets"].items():
-        est = final["onsets_by_mode"][m]
-        assert est["metric"] == "final" and (o["onset_tokens"], o["interval"], o["censored"]) == \
-            (est["onset_tokens"], est["interval"], est["censored"])
-        assert final["other_metric_onsets"][m]["onset_tokens"] == onset["onsets_by_mode"][m]["onset_tokens"]
+    for m, est in final["onsets_by_mode"].items():
+        o = onset["onsets_by_metric"]["final"]["rise"][m]
+        assert est["metric"] == "final" and est["definition"] == "rise" and \
+            (o["onset_tokens"], o["interval"], o["censored"]) == (est["onset_tokens"], est["interval"], est["censored"])
     (run / "probe.jsonl").unlink()
     with pytest.raises(SystemExit, match="probe the run first"):
         probe.main([f"--run_dir={run}", "--onset_only=True"])
@@ -224,3 +225,46 @@ def test_reset_unseen_sets_the_probe_only_rows_back_and_is_kept_apart(tiny_run, 
     rest[ids] = False
     assert torch.equal(out[name][ids], init[name][ids]) and not torch.equal(w[name][ids], init[name][ids])
     assert torch.equal(out[name][rest], w[name][rest]) and torch.equal(out["lm_head.weight"], out[name])
+
+
+@pytest.fixture(scope="module")
+def paper_run(tmp_path_factory, corpus_dir):
+    """The paper's schedule at toy scale: two languages (a cycle is two tasks of 100 steps of 128
+    tokens), three cycles, the optimizer and the warmup restarted at every task; checkpoints at
+    the first task's end, every cycle's end and one inside the first task."""
+    out = tmp_path_factory.mktemp("paper")
+    train([f"--data_dir={corpus_dir}", f"--out_dir={out}", *TINY, "--batch_size=4", "--langs=el,he",
+           "--task_tokens=12800", "--max_tokens=76800", "--n_ckpt=2", "--eval_batches=1", "--restart_at_task=True",
+           "--save_every=1000"])
+    return out
+
+
+def test_default_probe_is_task_length_at_cycle_ends_against_cycle_one(paper_run, tmp_path):
+    """The issue's bar: probes exactly at step 0, the first task's end and the cycle ends (not at
+    the checkpoint inside the first task); each a task-length fine-tune whose step-0 evaluation
+    carries at most 2% of its AUC; every record with the four numbers; dAUC against cycle 1."""
+    run = copy_run(paper_run, tmp_path / "run")
+    probe.main([f"--run_dir={run}", "--seeds=0", "--eval_batches=1", "--n_boot=50"])
+    recs = records(run)
+    cards = sorted(int(p.stem[5:]) for p in (run / "ckpt").glob("step_*.json"))
+    assert cards == [0, 10, 100, 200, 400, 600]
+    assert sorted({r["ckpt_step"] for r in recs}) == [0, 100, 200, 400, 600]
+    for r in recs:
+        assert r["probe_steps"] == 100 and r["eval_steps"] == list(range(101))  # 12,800 tokens, a task
+        assert r["step0_share"] <= 0.02
+        share = (r["eval_steps"][1] * r["curve"][0] / 2) / (r["eval_steps"][-1] * r["auc"])
+        assert r["step0_share"] == pytest.approx(share, rel=1e-3)
+        assert r["zero_shot"] == r["curve"][0] and r["final"] == r["curve"][-1]
+        assert r["auc_no_step0"] == pytest.approx(finetune.auc(r["eval_steps"][1:], r["curve"][1:]), abs=1e-5)
+    assert all(r["dauc"] == 0 for r in recs if r["ckpt_step"] == 200)  # cycle 1: two tasks of 12,800 tokens
+    onset = json.loads((run / "onset.json").read_text())
+    assert onset["ref_tokens"] == 25600 and onset["definition"] == "delta" and onset["probe_kind"] == "task-length"
+    assert onset["tokens"] == [12800, 25600, 51200, 76800] and onset["smooth_tokens"] == [25600, 51200, 76800]
+    for name in ("auc", "auc_no_step0", "final", "zero_shot"):
+        for d in ("delta", "rise"):
+            o = onset["onsets_by_metric"][name][d]["full"]
+            assert o["censored"] or o["onset_tasks"] == pytest.approx(o["onset_tokens"] / 12800)
+    # a short probe stays possible, and is named so
+    short = copy_run(paper_run, tmp_path / "short")
+    probe.main([f"--run_dir={short}", "--seeds=0", "--eval_batches=1", "--n_boot=20", "--probe_steps=10"])
+    assert json.loads((short / "onset.json").read_text())["probe_kind"] == "short (10 steps, 0.1 of a task)"

@@ -112,7 +112,7 @@ def test_a_stage_after_another_in_the_same_worker_equals_a_fresh_process(tmp_pat
     command run as its own process."""
     monkeypatch.chdir(tmp_path)
     base = (f"--data_dir={corpus_dir} --model=micro-25k --block_size=32 --batch_size=8 --warmup_tokens=1024 "
-            "--max_tokens=8192 --task_tokens=2048 --n_ckpt=2 --eval_batches=1 --cpu_threads=1")
+            "--max_tokens=8192 --task_tokens=2048 --n_ckpt=2 --eval_batches=1 --cpu_threads=1 --ckpt_every_tasks=1")
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=sweep.start_worker,
                              initargs=(2,)) as pool:
         monkeypatch.setattr(sweep, "_pool", pool)

@@ -130,7 +130,7 @@ def test_task_end_checkpoints_and_optimizer_reset(tmp_path, corpus_dir):
     """The paper's protocol: checkpoints at every task's end plus log-spaced ones inside the first
     task; reset_optimizer_at_task gives AdamW a fresh state (step count 0) at every boundary."""
     common = [f"--data_dir={corpus_dir}", *TINY, "--task_tokens=2048", "--max_tokens=6144", "--n_ckpt=4",
-              "--eval_batches=1", "--save_every=1000"]  # 8 steps of 256 tokens per task, 3 tasks
+              "--eval_batches=1", "--save_every=1000", "--ckpt_every_tasks=1"]  # 8 steps of 256 tokens per task, 3 tasks
     train([*common, f"--out_dir={tmp_path / 'reset'}", "--reset_optimizer_at_task=True"])
     train([*common, f"--out_dir={tmp_path / 'keep'}"])
     cards = sidecars(tmp_path / "reset")
@@ -142,6 +142,38 @@ def test_task_end_checkpoints_and_optimizer_reset(tmp_path, corpus_dir):
     same = [torch.equal(a, b) for a, b in zip(weights(tmp_path / "reset" / "ckpt" / "step_0000016.pt").values(),
                                               weights(tmp_path / "keep" / "ckpt" / "step_0000016.pt").values())]
     assert not all(same)  # the reset at step 8 changed the second task's updates
+
+
+def test_the_papers_schedule_restarts_the_warmup_and_checkpoints_cycle_ends(tmp_path, corpus_dir):
+    """restart_at_task: at every task boundary the learning rate warms up again (read from
+    log.jsonl) and AdamW starts afresh; checkpoints at the first task's end and every cycle's
+    (two languages: a cycle is two tasks), plus the log-spaced ones inside the first task."""
+    out = tmp_path / "paper"
+    train([f"--data_dir={corpus_dir}", f"--out_dir={out}", *TINY, "--langs=el,he", "--task_tokens=2048",
+           "--max_tokens=12288", "--n_ckpt=2", "--eval_batches=1", "--restart_at_task=True", "--log_every=1"])
+    log = [json.loads(ln) for ln in (out / "log.jsonl").read_text().splitlines()]
+    lr = {r["step"]: r["lr"] for r in log}  # warmup 1024 tokens = 4 steps of 256; a task is 8 steps
+    for start in (0, 8, 16, 24, 32, 40):
+        assert [lr[start + i] for i in range(5)] == pytest.approx([7.5e-4, 1.5e-3, 2.25e-3, 3e-3, 3e-3])
+    cfg = json.loads((out / "config.json").read_text())
+    assert [c["step"] for c in sidecars(out)] == [0, 3, 8, 16, 32, 48] and cfg["peak_lr"] == 3e-3
+    state = torch.load(newest_state(out), weights_only=True)["optimizer"]["state"]
+    assert {int(v["step"]) for v in state.values()} == {8}  # reset at step 40, the start of the last task
+    plain = tmp_path / "plain"  # without it: one warmup, then constant
+    train([f"--data_dir={corpus_dir}", f"--out_dir={plain}", *TINY, "--langs=el,he", "--task_tokens=2048",
+           "--max_tokens=4096", "--n_ckpt=2", "--eval_batches=1", "--log_every=1"])
+    assert [json.loads(ln)["lr"] for ln in (plain / "log.jsonl").read_text().splitlines()][4:] == [3e-3] * 12
+
+
+def test_language_order_is_the_papers_for_its_eight_languages():
+    import schedule
+    eight = ["de", "en", "es", "fr", "ja", "pt", "ru", "zh-Hans"]  # CC-100's names, sorted as a corpus lists them
+    assert schedule.language_order(eight, "auto", 3) == ["en", "zh-Hans", "fr", "ja", "es", "de", "pt", "ru"]
+    six = ["bn", "el", "hy", "ja", "mr", "uk"]
+    assert schedule.language_order(six, "auto", 0) == schedule.language_order(six, "seed", 0) != six
+    assert schedule.language_order(six, "uk,mr,ja,hy,el,bn", 0) == six[::-1]
+    with pytest.raises(SystemExit, match="each training language once"):
+        schedule.language_order(six, "uk,mr", 0)
 
 
 def test_nan_loss_stops_and_keeps_last_good_state(tmp_path, corpus_dir):
