@@ -283,8 +283,13 @@ META_KEYS = ("train_tokens", "val_tokens", "train_sha256", "val_sha256", "dtype"
 def corpus_languages(root):
     """{lang: meta} for every language directory of the corpus at root. A directory with token
     bins but no valid meta.json is an incomplete corpus: refused, named, rather than skipped."""
+    if not (Path(root) / "vocab.json").exists():
+        name = Path(root).name
+        raise DataError(f"data.py: no corpus at {root} (no vocab.json); fix: build it first, e.g. python data.py "
+                        f"synthetic --name {name} --out {Path(root).parent} (or textdir --path DIR, or cc100 "
+                        "--langs ...), or point --data_dir/--corpus at a built one")
     metas, broken = {}, []
-    for d in sorted(p for p in Path(root).iterdir() if p.is_dir()) if Path(root).is_dir() else []:
+    for d in sorted(p for p in Path(root).iterdir() if p.is_dir()):
         try:
             meta = json.loads((d / "meta.json").read_text())
             if not all(k in meta for k in META_KEYS):

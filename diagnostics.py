@@ -291,7 +291,7 @@ def relate(runs, n_boot=2000, seed=0):
             d = r.get("diagnostics")
             if not d:
                 continue
-            at = {t: v for t, v in zip(d["tokens"], d[name]) if v is not None and t > 0}
+            at = {t: v for t, v in zip(d["tokens"], d.get(name) or []) if v is not None and t > 0}
             pairs = [(at[t], m) for t, m in zip(r["tokens"], r["curve"]) if t in at]
             for v, rho in ((rhos, rho_of(pairs)), (after, rho_of([(a, m) for (a, m), t in zip(
                     pairs, [t for t in r["tokens"] if t in at]) if t >= r["best_tokens"]]))):

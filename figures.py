@@ -1,14 +1,16 @@
 """
 The figures of a fit (report.py writes them with report.md).
 
-onset_vs_size.png  each run's onset and 95% interval against N, unresolved (x) and censored
-                   (^) runs marked, the fitted line over the sizes it was fitted on, its band
+onset_vs_size.png  each run's onset and 95% interval against N (the runs of a size side by side),
+                   unresolved (x) and censored (^) runs marked, the fitted line over the sizes
+                   it was fitted on, its band; the title names the metric and definition
 probe_curves.png   the probe metric of every run against training tokens, one colour per
                    size, the onsets marked
-probe_parts.png    the probe language's loss before fine-tuning, the AUC and the final loss,
-                   side by side: which part of the fine-tuning curve an onset comes from
+probe_parts.png    the probe language's loss before fine-tuning, the AUC, the AUC without step 0
+                   and the final loss, side by side, each with its own onset: which part of the
+                   fine-tuning curve an onset comes from
 forgetting.png     forgetting against fine-tuning steps per trainable-parameter count, with
-                   the fitted law; final forgetting against final learning
+                   the fitted law where it is identified; final forgetting against final learning
 """
 
 import os
@@ -48,7 +50,16 @@ COLOURS = {"continual": "C0", "stationary": "C1"}
 STYLES = {"continual": "-", "stationary": "--"}
 
 
-def plot_onsets(path, onset):
+def side_by_side(points):
+    """x positions for runs: N, spread by a few percent when several runs share a size."""
+    by_size = {}
+    for p in points:
+        by_size.setdefault(p["N"], []).append(p["run"])
+    return [p["N"] * 1.06 ** (sorted(by_size[p["N"]]).index(p["run"]) - (len(by_size[p["N"]]) - 1) / 2)
+            for p in points]
+
+
+def plot_onsets(path, onset, what="the probe metric"):
     fig, ax = plt.subplots(figsize=(7.5, 5))
     groups = onset["groups"] + onset["skipped"]
     modes = sorted({g["mode"] for g in groups})
@@ -59,15 +70,15 @@ def plot_onsets(path, onset):
         if seen:
             errs = np.array([[p["onset"] - p["interval"][0], (p["interval"][1] or p["last_tokens"]) - p["onset"]]
                              if p["interval"] else [0.0, 0.0] for p in seen]).T
-            ax.errorbar([p["N"] for p in seen], [p["onset"] for p in seen], yerr=np.clip(errs, 0, None),
+            ax.errorbar(side_by_side(seen), [p["onset"] for p in seen], yerr=np.clip(errs, 0, None),
                         fmt="osDvP*"[k % 6], color=colour, alpha=0.8, capsize=2, label=label)
         grid_bound = [p for p in seen if not p["resolved"]]
         if grid_bound:
-            ax.scatter([p["N"] for p in grid_bound], [p["onset"] for p in grid_bound], marker="x", s=90,
+            ax.scatter(side_by_side(grid_bound), [p["onset"] for p in grid_bound], marker="x", s=90,
                        color=colour, label=f"{label}: unresolved, before the second checkpoint")
         cens = [p for p in g["runs"] if p["censored"]]
         if cens:
-            ax.scatter([p["N"] for p in cens], [p.get("bound") or p["last_tokens"] for p in cens], marker="^", s=60,
+            ax.scatter(side_by_side(cens), [p.get("bound") or p["last_tokens"] for p in cens], marker="^", s=60,
                        facecolors="none", edgecolors=colour, label=f"{label}: censored or not established, at its bound")
         if g.get("censored_fit"):  # the line by censored likelihood, over every size of the group
             cf, grid = g["censored_fit"], np.geomspace(min(p["N"] for p in g["runs"]), max(p["N"] for p in g["runs"]), 60)
@@ -85,7 +96,8 @@ def plot_onsets(path, onset):
                 ax.fill_between(grid, np.exp(centre - half), np.exp(centre + half), color=colour, alpha=0.15, lw=0)
     sizes = sorted({p["N"] for g in groups for p in g["runs"]})
     ax.set(xscale="log", yscale="log", xlabel="non-embedding parameters N", ylabel="onset (training tokens)",
-           title="Onset of plasticity loss vs model size (bars: 95% per run; band: 95% for the line)")
+           title=f"Onset of plasticity loss vs model size: {what}\n(bars: 95% per run, the runs of a size side by "
+                 "side; band: 95% for the line)")
     ax.set_xticks(sizes, [f"{n:,.0f}" for n in sizes])
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlim(min(sizes) / 1.5, max(sizes) * 1.5)
@@ -93,9 +105,22 @@ def plot_onsets(path, onset):
     save_figure(fig, path)
 
 
+def onset_of(run, mode, key):
+    """The run's onset of metric `key` under its head definition (onset.json's onsets_by_metric;
+    the head onset itself for the head metric, or for runs probed before every metric had one)."""
+    every = (run.head or {}).get("onsets_by_metric", {})
+    definition = (run.head or {}).get("definition", "rise")
+    o = every.get(key, {}).get(definition, {}).get(mode)
+    if o is not None:
+        return None if o["censored"] else o["onset_tokens"]
+    head = run.onsets.get(mode)
+    return head.tokens if head is not None and key == run.metric else None
+
+
 def draw_probe_metric(ax, runs, mode, key, colour_of, onsets=True):
-    """One line per run: the probe records' `key` (auc, final, zero_shot) against training
-    tokens, mean ± sd over probe seeds; the step-0 checkpoint as a dotted line; onsets marked."""
+    """One line per run: the probe records' `key` (auc, final, zero_shot, ...) against training
+    tokens, mean ± sd over probe seeds; the step-0 checkpoint as a dotted line; the onset of
+    that metric marked."""
     for r in runs:
         by_tokens = {}
         for rec in r.records:
@@ -111,18 +136,26 @@ def draw_probe_metric(ax, runs, mode, key, colour_of, onsets=True):
         std = np.array([np.std(by_tokens[k]) for k in t])
         ax.plot(t, mean, STYLES.get(r.config["schedule"], "-."), color=colour, marker=".")
         ax.fill_between(t, mean - std, mean + std, color=colour, alpha=0.15, lw=0)
-        o = r.onsets.get(mode)
-        if onsets and o is not None and o.tokens is not None and t[0] <= o.tokens <= t[-1]:  # on the curve
-            ax.plot([o.tokens], [np.interp(np.log(o.tokens), np.log(t), mean)], "v", ms=9, color=colour,
-                    markeredgecolor="k")
+        o = onset_of(r, mode, key) if onsets else None
+        if o is not None and t[0] <= o <= t[-1]:  # on the curve
+            ax.plot([o], [np.interp(np.log(o), np.log(t), mean)], "v", ms=9, color=colour, markeredgecolor="k")
     ax.set(xscale="log", xlabel="training tokens of the checkpoint")
 
 
-def legend(ax, sizes, colour_of):
+def legend(ax, sizes, colour_of, schedules):
     handles = [matplotlib.lines.Line2D([], [], color=colour_of[n], lw=3, label=f"N = {n:,.0f}") for n in sizes]
-    handles += [matplotlib.lines.Line2D([], [], color="grey", ls=ls, label=schedule) for schedule, ls in STYLES.items()]
+    handles += [matplotlib.lines.Line2D([], [], color="grey", ls=STYLES.get(s, "-."), label=s) for s in schedules]
+    handles += [matplotlib.lines.Line2D([], [], color="grey", ls=":", lw=0.8, label="the step-0 checkpoint (from scratch)")]
     handles += [matplotlib.lines.Line2D([], [], color="grey", marker="v", ls="", markeredgecolor="k", label="onset")]
     ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+
+METRIC_LABEL = {"auc": "AUC of the loss curve", "auc_no_step0": "AUC without step 0", "final": "final loss",
+                "zero_shot": "loss before fine-tuning"}
+
+
+def schedules_of(runs):
+    return sorted({r.config["schedule"] for r in runs if r.records})
 
 
 def plot_probe_curves(path, runs):
@@ -133,10 +166,11 @@ def plot_probe_curves(path, runs):
     colour_of = {n: f"C{i % 10}" for i, n in enumerate(sizes)}  # one colour per size
     for ax, mode in zip(axes[0], modes):
         draw_probe_metric(ax, runs, mode, metric, colour_of)
-        ax.set(ylabel=f"probe: {'AUC of the loss curve' if metric == 'auc' else 'final loss'} (nats)",
-               title=f"fine-tuning mode {mode}")
-    legend(axes[0, -1], sizes, colour_of)
-    fig.suptitle("Probe metric per run: mean ± sd over probe seeds; dotted: the step-0 (from scratch) checkpoint")
+        ax.set(ylabel=f"probe: {METRIC_LABEL.get(metric, metric)} (nats)", title=f"fine-tuning mode {mode}")
+    legend(axes[0, -1], sizes, colour_of, schedules_of(runs))
+    definition = (runs[0].head or {}).get("definition", "rise")
+    fig.suptitle(f"Probe metric ({METRIC_LABEL.get(metric, metric)}) per run: mean ± sd over probe seeds; onsets: "
+                 + ("dAUC > 0 for good against cycle 1" if definition == "delta" else "the rise from the best so far"))
     save_figure(fig, path)
 
 
@@ -147,33 +181,49 @@ def plot_probe_parts(path, runs):
     a worse starting point that the fine-tuning makes up for."""
     modes = sorted({rec["mode_name"] for r in runs for rec in r.records})
     mode = "full" if "full" in modes else (modes or ["(none)"])[0]
-    fig, axes = plt.subplots(1, 3, figsize=(17, 4.5))
+    fig, axes = plt.subplots(1, 4, figsize=(22, 4.5))
     sizes = sorted({r.n for r in runs if r.records})
     colour_of = {n: f"C{i % 10}" for i, n in enumerate(sizes)}
-    for ax, key, title in zip(axes, ("zero_shot", "auc", "final"),
-                              ("before fine-tuning (step 0)", "AUC over the fine-tuning", "after the last step")):
-        draw_probe_metric(ax, runs, mode, key, colour_of, onsets=key == runs[0].metric)
+    for ax, key, title in zip(axes, ("zero_shot", "auc", "auc_no_step0", "final"),
+                              ("before fine-tuning (step 0)", "AUC over the fine-tuning", "AUC without step 0",
+                               "after the last step")):
+        draw_probe_metric(ax, runs, mode, key, colour_of)
         ax.set(ylabel="probe-language loss (nats)", title=title)
-    legend(axes[-1], sizes, colour_of)
-    fig.suptitle(f"The probe's loss curve in three parts (mode {mode}); onsets marked on the metric they "
-                 "come from; dotted: from scratch")
+    legend(axes[-1], sizes, colour_of, schedules_of(runs))
+    definition = (runs[0].head or {}).get("definition", "rise")
+    fig.suptitle(f"The probe's loss curve in four parts (mode {mode}); on each, that metric's onset ("
+                 + ("dAUC > 0 for good against cycle 1" if definition == "delta" else "rise from the best so far")
+                 + "), where it has one")
     save_figure(fig, path)
 
 
 def plot_forgetting(path, result, d):
+    """Forgetting against fine-tuning steps per trainable-parameter count, with the fitted law
+    where it is identified (otherwise the points alone, the reason in the title); final
+    forgetting against final learning. Runs are named by N, as in every figure."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     if d is None:
         left.text(0.5, 0.5, "no forgetting data", ha="center")
     else:
         params = result["params"]
+        n_steps = np.unique(d["S"]).size
+        identified = result["ci"].get("b") is not None and n_steps >= 3
+        sizes_of = {}  # trainable parameters P -> the N of the runs fine-tuned with it
+        for P, k in zip(d["P"], d["rec_of_pt"]):
+            sizes_of.setdefault(P, set()).add(d["size_of_run"][int(d["run_of"][k])])
         for i, P in enumerate(result["distinct_P"]):
             at = d["P"] == P
             steps = np.unique(d["S"][at])
+            names = ", ".join(f"{n:,.0f}" for n in sorted(sizes_of.get(P, [])))
             left.plot(steps, [d["F"][at & (d["S"] == s)].mean() for s in steps], "o", color=f"C{i}",
-                      label=f"P = {P:.3g}")
-            left.plot(steps, forgetting.forgetting_law(params, P, steps), color=f"C{i}")
-        left.set(xscale="log", xlabel="fine-tuning step S", ylabel="forgetting F (nats)",
-                 title=f"F = {result['form']}: b = {params['b']:.3g}, a = {params['a']:.3g}")
+                      label=f"N = {names} ({P:,.0f} parameters fine-tuned)")
+            if identified:
+                left.plot(steps, forgetting.forgetting_law(params, P, steps), color=f"C{i}")
+        title = (f"F = {result['form']}: b = {params['b']:.3g}, a = {params['a']:.3g}" if identified else
+                 f"law not drawn: {'only ' + str(n_steps) + ' evaluated steps' if n_steps < 3 else 'b near 0'}, "
+                 "a and b not identified (report.md)")
+        left.set(xscale="log", xlabel="fine-tuning step S", ylabel="forgetting F (nats, mean over records)",
+                 title=title)
         ticks = np.unique(d["S"])  # the steps themselves, written plainly (not 2x10^1)
         ticks = ticks[::-(-len(ticks) // 8)]
         left.set_xticks(ticks, [f"{s:g}" for s in ticks])
@@ -183,8 +233,9 @@ def plot_forgetting(path, result, d):
         right.plot(d["learn"], d["final"], ".", alpha=0.4)
         xs = np.linspace(d["learn"].min(), d["learn"].max(), 2)
         right.plot(xs, lin["c"] * xs + lin["d"], "k")
-        right.set(xlabel="final learning (zero-shot - final probe loss)", ylabel="final forgetting",
-                  title=f"F = {lin['c']:.3g} learn + {lin['d']:.3g}, R² = {lin['r2']:.2f}")
+        sign = "+" if lin["d"] >= 0 else "-"
+        right.set(xlabel="final learning (loss before - after fine-tuning, nats)", ylabel="final forgetting (nats)",
+                  title=f"F = {lin['c']:.3g} learn {sign} {abs(lin['d']):.3g}, R² = {lin['r2']:.2f}")
     save_figure(fig, path)
 
 

@@ -359,6 +359,8 @@ def main(argv=None):
     p.add_argument("--forget-huber-delta", type=float, default=0.02,
                    help="Huber delta on forgetting residuals (nats)")
     p.add_argument("--starts", type=int, default=5, help="grid of starts: this many values per parameter")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace a fit in --out that was made from other run directories (refused otherwise)")
     p.add_argument("--calibrate", action="store_true",
                    help="print the onset law's bias and coverage on simulated censored studies, and stop")
     args = p.parse_args(argv)
@@ -376,6 +378,12 @@ def main(argv=None):
 
     warnings = []
     runs = load_runs(args.runs, warnings)
+    earlier = os.path.join(args.out, "summary.json")
+    if os.path.exists(earlier) and not args.overwrite:
+        before = sorted(os.path.normpath(i["dir"]) for i in _read_json(earlier)["inputs"])
+        if before != sorted(os.path.normpath(r.path) for r in runs):
+            fail(f"{args.out} holds a fit of {len(before)} other run directories ({earlier}); fix: a new --out for "
+                 "this one, or --overwrite to replace it")
     rng = np.random.default_rng(args.seed)
     onset = fit_onset_law(runs, args.huber_delta, args.starts, warnings)
     forgetting, fdata = fit_forgetting_law(runs, args.forget_huber_delta, args.starts, args.bootstrap, rng,

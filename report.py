@@ -25,7 +25,9 @@ from figures import fmt, fmt_ci, fmt_open
 def write_outputs(out, summary, runs, fdata):
     """The four figures, report.md and (last) summary.json into the directory out."""
     os.makedirs(out, exist_ok=True)
-    figures.plot_onsets(os.path.join(out, "onset_vs_size.png"), summary["onset"])
+    what = (f"{METRIC_NAMES.get(summary.get('metric'), summary.get('metric'))}, "
+            f"{DEFINITION_NAMES.get(summary.get('definition'), summary.get('definition'))}")
+    figures.plot_onsets(os.path.join(out, "onset_vs_size.png"), summary["onset"], what)
     figures.plot_probe_curves(os.path.join(out, "probe_curves.png"), runs)
     figures.plot_probe_parts(os.path.join(out, "probe_parts.png"), runs)
     figures.plot_forgetting(os.path.join(out, "forgetting.png"), summary["forgetting"], fdata)
@@ -90,12 +92,54 @@ def side_by_side(o):
     return lines
 
 
+def plain_summary(s):
+    """The report's first paragraph: what the runs show, in words, from the numbers below it."""
+    o = s["onset"]
+    points = [p for g in o["groups"] + o["skipped"] if g["mode"] == "full" for p in g["runs"]] or \
+        [p for g in o["groups"] + o["skipped"] for p in g["runs"]]
+    n = len(points)
+    est = sum(1 for p in points if not p["censored"])
+    open_ = sum(1 for p in points if p["censored"] and p.get("open_above"))
+    none = n - est - open_
+    kinds = s.get("probe_kinds") or []
+    text = [f"**In short.** {n} runs ({', '.join(sorted({i['schedule'] for i in s['inputs']}))}; N from "
+            f"{min(i['n_nonembed'] for i in s['inputs']):,} to {max(i['n_nonembed'] for i in s['inputs']):,}), "
+            f"probed with a {' / '.join(kinds) or 'probe of unrecorded kind'} probe. The onset ("
+            f"{METRIC_NAMES.get(s.get('metric'), s.get('metric'))}, "
+            f"{DEFINITION_NAMES.get(s.get('definition'), s.get('definition'))}) is established in {est} of them; "
+            f"{none} show none up to their last checkpoint and {open_} have one whose interval is open above."]
+    every = [p.get("all_onsets") or {} for p in points]
+    d = s.get("definition", "rise")
+
+    def seen(e, m):
+        x = (e.get(m) or {}).get(d)
+        return x is not None and not x["censored"]
+
+    start_only = sum(1 for e in every if seen(e, "zero_shot") and not seen(e, "auc_no_step0") and not seen(e, "final"))
+    learner = sum(1 for e in every if seen(e, "auc_no_step0") or seen(e, "final"))
+    if any(every):
+        text.append(f"Split by the part of the fine-tuning curve: {learner} runs have an onset in how they learn "
+                    f"(the AUC without step 0, or the final loss); in {start_only} only the loss before "
+                    "fine-tuning rises (a worse start, not a worse learner).")
+    for g in o["groups"]:
+        text.append(f"Onset law, {g['schedule']}/{g['mode']}: **{g['verdict']}** (alpha {g['alpha']:.2f} "
+                    f"{fmt_ci(g['alpha_ci'])}" + (f"; censored likelihood {g['censored_fit']['alpha']:.2f} "
+                                                    f"{fmt_open(g['censored_fit']['alpha_ci'])}" if g["censored_fit"]
+                                                    else "") + ").")
+    if not o["groups"]:
+        text.append("No onset law: no group has onsets at two sizes.")
+    if any(k.startswith("short") for k in kinds):
+        text.append("A short probe weighs where a checkpoint starts heavily; read the side-by-side table before "
+                    "any of the laws.")
+    return " ".join(text) + "\n"
+
+
 def write_report(s):
     o = s["onset"]
     kinds = s.get("probe_kinds") or ["(not recorded)"]
     head = (f"{METRIC_NAMES.get(s.get('metric'), s.get('metric'))}, "
             f"{DEFINITION_NAMES.get(s.get('definition'), s.get('definition'))}")
-    lines = [f"# Fit report\n\n{len(s['inputs'])} runs, corpus `{s['corpus']}`, vocab `{s['vocab_hash']}`. "
+    lines = ["# Fit report\n", plain_summary(s), f"{len(s['inputs'])} runs, corpus `{s['corpus']}`, vocab `{s['vocab_hash']}`. "
              f"Probe: **{'; '.join(kinds)}**"
              + (" (a short probe lets the checkpoint's starting loss carry much of the AUC: read the side-by-side "
                 "table before any law)" if any(k.startswith("short") for k in kinds) else "")

@@ -175,7 +175,7 @@ def plot(run, head, records, seed_list, path, diag=None, kind=""):
     import matplotlib.pyplot as plt
 
     first = head.get("full") or next(iter(head.values()))
-    names = [k for k in diagnostics.SUMMARY if diag and any(v is not None for v in diag[k])]
+    names = [k for k in diagnostics.SUMMARY if diag and any(v is not None for v in diag.get(k) or [])]
     rows = -(-len(names) // 4)
     fig = plt.figure(figsize=(7.2, 4.4 + 1.5 * rows))
     grid = fig.add_gridspec(1 + rows, 4, height_ratios=[4.4] + [1.5] * rows)

@@ -43,6 +43,7 @@ import platform
 import shlex
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -137,6 +138,7 @@ def run_stage(script, args, timing, log=None):
         raise SystemExit(f"sweep.py: the process running a stage died (out of memory?): {cmd}{where}") from None
     if failed:
         raise SystemExit(f"sweep.py: a stage failed: {cmd}{where}")
+    _progress["ran"] += 1
     times = json.loads(timing.read_text()) if timing.exists() else {}
     times[script] = times.get(script, 0.0) + time.time() - t0
     timing.write_text(json.dumps(times))
@@ -215,10 +217,38 @@ def train_done(out):
     return (out / "ckpt" / f"step_{final:07d}.json").exists()
 
 
+_progress = dict(done=0, total=0, ran=0, t0=0.0, running={})  # for the console: cells done, stages run, logs
+
+
 def run_cell(i):
     size, sch, sd, mit = cells()[i]
     out, train, probe = cell_commands(size, sch, sd, mit)
-    print(f"--- cell {i}: {size} {sch} seed {sd}" + ("" if mit == "none" else f" {mit}"))
+    print(f"--- cell {i}: {size} {sch} seed {sd}" + ("" if mit == "none" else f" {mit}"), flush=True)
+    t_cell = time.time()
+    try:
+        cell_stages(i, out, train, probe)
+    finally:
+        _progress["running"].pop(i, None)
+    p = _progress
+    p["done"] += 1
+    left = p["total"] - p["done"]
+    el = time.time() - p["t0"]
+    eta = f"; eta {el / p['done'] * left / 60:.1f} min" if left else ""
+    print(f"--- cell {i} done in {(time.time() - t_cell) / 60:.1f} min: {p['done']}/{p['total']} cells, "
+          f"{el / 60:.1f} min so far{eta}", flush=True)
+
+
+def heartbeat(stop, every=60):
+    """While cells run side by side (their output in logs), a line per running cell every `every`
+    seconds: the last progress line of its log (a training step or a probe, with its eta)."""
+    while not stop.wait(every):
+        for i, log in sorted(_progress["running"].items()):
+            lines = [ln for ln in log.read_text(errors="replace").splitlines() if "eta" in ln] if log.exists() else []
+            if lines:
+                print(f"    cell {i}: {lines[-1].strip()[:150]}", flush=True)
+
+
+def cell_stages(i, out, train, probe):
     if (out / "config.json").exists():
         diff = drift(json.loads((out / "config.json").read_text()), resolved("train", train),
                      NO_EFFECT + ("device", "compile"), resolved("train", ""))
@@ -227,6 +257,8 @@ def run_cell(i):
                              f"{diff} (run, now); fix: restore them, or give the new settings a study of their "
                              f"own with --name=<new name> (fresh run directories)")
     log = out.parent / f"{out.name}.log" if jobs > 1 else None
+    if log:
+        _progress["running"][i] = log
     if train_done(out):
         print(f"trained: {out}")
     else:
@@ -303,11 +335,18 @@ def main(argv):
         if jobs > cores():  # more would make cells fight over cores
             print(f"sweep.py: jobs {jobs} lowered to {cores()}, the cores here")
             jobs = cores()
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker,
-                                 initargs=(max(1, cores() // jobs) if jobs > 1 else 0,)) as _pool:
-            with ThreadPoolExecutor(jobs) as pool:  # each thread runs a cell, waiting on its stages
-                for _ in pool.map(run_cell, chosen):
-                    pass
+        _progress.update(done=0, total=len(chosen), t0=time.time())
+        stop = threading.Event()
+        if jobs > 1:
+            threading.Thread(target=heartbeat, args=(stop,), daemon=True).start()
+        try:
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker,
+                                     initargs=(max(1, cores() // jobs) if jobs > 1 else 0,)) as _pool:
+                with ThreadPoolExecutor(jobs) as pool:  # each thread runs a cell, waiting on its stages
+                    for _ in pool.map(run_cell, chosen):
+                        pass
+        finally:
+            stop.set()
     if stage in ("all", "fit") and cell < 0:
         runs = [run_dir(*c) for c in todo]
         missing = [str(r) for r in runs if not (r / "onset.json").exists()]
@@ -318,10 +357,15 @@ def main(argv):
         arms = mitigations.split(",")
         for mit in arms:  # one fit per mitigation (fit.py refuses to mix them), then the comparison
             these = [run_dir(*c) for c in todo if c[3] == mit]
-            sh(command("fit.py", f"{' '.join(map(str, these))} --out {out if len(arms) == 1 else out / mit} {fit_args}"))
+            sh(command("fit.py", f"{' '.join(map(str, these))} --out {out if len(arms) == 1 else out / mit} "
+                               f"--overwrite {fit_args}"))  # the study's own fit directory: the grid may have grown
         if len(arms) > 1:
             sh(command("report.py", f"--compare {' '.join(str(out / m) for m in arms)} --out {out}"))
         cost = probe_cost(runs)
+        if _progress["ran"] == 0 and (out / "RUN.md").exists():  # a rerun that trained and probed nothing
+            print(f"nothing to train or probe: {out}/RUN.md kept as the run that made the results wrote it")
+            print(f"done in {(time.time() - t0) / 60:.1f} min: {out}/report.md")
+            return
         stages = {"fit": time.time() - t_fit}
         for r in runs:
             for k, v in json.loads(r.parent.joinpath(f"{r.name}.time.json").read_text()).items():

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from checkpoint import checkpoint_dict, load_checkpoint
@@ -77,3 +78,20 @@ def test_train_only_last():
     assert n == 12 * 16 * 16 + 13 * 16 + 2 * 16
     assert all(p.requires_grad == (k.startswith("transformer.h.2.") or k.startswith("transformer.ln_f"))
                for k, p in m.named_parameters())
+
+
+def test_the_papers_ladder_and_the_cpu_ladder():
+    """The paper's eight sizes: its shape (d_model / n_layer about 80, head dimension 64) and its
+    learning rates (3e-3 at 5M to 1e-3 at 314M, log-linear in N between); the CPU ladder grows depth
+    and width together from about 1k to 1M; the names of earlier studies still resolve."""
+    from model import CPU_LADDER, LEGACY, PAPER_LADDER, ladder_lr, n_nonembed
+    assert len(PAPER_LADDER) == 8
+    for name, (L, h, d) in PAPER_LADDER.items():
+        assert 70 <= d / L <= 95 and d // h == 64 and d % h == 0, name
+    n = {name: n_nonembed(L, d) for name, (L, _, d) in PAPER_LADDER.items()}
+    assert ladder_lr(n["paper-5m"]) == pytest.approx(3e-3) and ladder_lr(n["paper-314m"]) == pytest.approx(1e-3)
+    assert 1e-3 < ladder_lr(n["paper-27m"]) < ladder_lr(n["paper-12m"]) < 3e-3 and ladder_lr(888) == 3e-3
+    cpu = [(L, d, n_nonembed(L, d)) for L, _, d in CPU_LADDER.values()]
+    assert cpu[0][2] < 1.5e3 and 0.8e6 < cpu[-1][2] < 1.5e6
+    assert all(b[0] >= a[0] and b[1] > a[1] for a, b in zip(cpu, cpu[1:])) and cpu[-1][0] >= 6  # depth grows too
+    assert all(preset(name).n_layer == L for name, (L, _, _) in LEGACY.items())

@@ -1,7 +1,7 @@
 """Two probes of the same run (sequential and --batched=True): the difference of every record's
 curve, eval by eval, and the largest curve and AUC differences, in nats.
 
-    python results/gpu/compare_probes.py out/pseq out/pbat
+    python tools/compare_probes.py out/pseq out/pbat
 """
 import json
 import sys

@@ -1,6 +1,6 @@
 """Training runs against the first one: per-step training loss and checkpoint validation losses.
 
-    python results/gpu/compare_runs.py out/g32 out/g16 out/gtr
+    python tools/compare_runs.py out/g32 out/g16 out/gtr
 """
 import glob
 import json

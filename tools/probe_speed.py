@@ -5,8 +5,8 @@ probe.py`, start-up included, whose compile finds torch's on-disk caches that th
 filled). One short run, each probe timed as a whole; the table gives the ratio to the
 sequential probe and how far each path's curves are from the sequential ones.
 
-    PYTHONPATH=. python results/gpu/probe_speed.py --text=.gpu/wiki           # 5m, as on a GPU
-    PYTHONPATH=. python results/gpu/probe_speed.py --text=../shared/corpus/wiki --vocab=512 \\
+    PYTHONPATH=. python tools/probe_speed.py --text=.gpu/wiki           # 5m, as on a GPU
+    PYTHONPATH=. python tools/probe_speed.py --text=../shared/corpus/wiki --vocab=512 \\
         --model=micro-25k --block_size=128 --probe_batch_size=8 --probe_steps=60 --device=cpu
 
 --text: a directory of <lang>.txt(.xz) files (the shared corpus's wiki folder), built once into

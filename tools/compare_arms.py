@@ -3,8 +3,8 @@ onset with its 95% interval, the probe language's loss before fine-tuning at the
 checkpoint, the AUC and the final loss at the best checkpoint and at the last one (means over
 probe seeds), and the training languages' validation loss at the end.
 
-    python results/wikismall/hold-unseen/compare.py out/wikismall hold_unseen > table.md
-    python results/wikismall/hold-unseen/compare.py out/wikismall hold_unseen continual > continual/table.md
+    python tools/compare_arms.py out/wikismall hold_unseen > table.md
+    python tools/compare_arms.py out/wikismall hold_unseen continual > continual/table.md
 
 The optional third argument keeps the runs of that schedule only.
 """

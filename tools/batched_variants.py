@@ -1,6 +1,6 @@
 """probe.py with its batched fine-tunes run one other way, each batched job timed:
 
-    python results/gpu/batched_variants.py VARIANT --run_dir=... <probe.py settings> --batched=True
+    python tools/batched_variants.py VARIANT --run_dir=... <probe.py settings> --batched=True
 
 VARIANT: default; MATH, EFFICIENT_ATTENTION or FLASH_ATTENTION (the attention backend forced);
 explicit (attention written out, so that vmap batches its backward); compile or

@@ -1,7 +1,7 @@
 """How much of the probe language lives on token ids that no training language uses: the ids
 whose embedding rows training never reads (tied output layer: only pushes them down).
 
-    python results/vocab-overlap/overlap.py ../shared/corpus > results/vocab-overlap/overlap.txt
+    python tools/vocab_overlap.py ../shared/corpus > results/vocab-overlap/overlap.txt
 
 For three training sets, each against Vietnamese, and for compact vocabularies of K ids
 chosen as data.py chooses them (over the training languages and the probe language, per-
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from vocab import Vocab, get_tokenizer  # noqa: E402
 
 root = Path(sys.argv[1])
