@@ -23,6 +23,7 @@ import torch
 from configurator import configure
 from model import GPT, LADDER, preset, tune_malloc
 
+# ----------------------------------------------------------------------------- settings
 sizes = "micro-12k,micro-25k,micro-100k,micro-400k,micro-1m"
 vocab = 8192  # padded to a multiple of 64, as train.py does
 block_size = 128
@@ -34,6 +35,7 @@ peak_flops = 989e12  # dense bf16 FLOP/s of one GPU (H100 SXM), for MFU
 malloc = True  # tune the allocator as train.py and probe.py do (False: glibc's defaults)
 reference = True  # CPU: also time each size with malloc=False in a child process, and print the ratio
 json_out = False  # print one JSON line per size instead of the table (the reference run uses it)
+# -----------------------------------------------------------------------------
 
 
 def matmul_peak(n=2048, reps=3, tries=5):

@@ -76,12 +76,12 @@ def configure(g, argv):
     """Apply config files and --key=value overrides to the settings in namespace g (the
     script's globals). Returns the resolved settings as a dict. --help or -h: print usage(g)
     and exit."""
-    if "--help" in argv or "-h" in argv:
-        print(usage(g), end="")
-        raise SystemExit(0)
     if "_defaults" not in g:  # first call: remember the declared settings
         g["_defaults"] = {k: v for k, v in g.items()
                           if not k.startswith("_") and isinstance(v, (int, float, bool, str))}
+    if "--help" in argv or "-h" in argv:
+        print(usage(g), end="")
+        raise SystemExit(0)
     defaults = g["_defaults"]
     g.update(defaults)  # a second call in the same process starts again from the defaults
     for arg in argv:

@@ -75,7 +75,8 @@ def plot_onsets(path, onset, what="the probe metric"):
         grid_bound = [p for p in seen if not p["resolved"]]
         if grid_bound:
             ax.scatter(side_by_side(grid_bound), [p["onset"] for p in grid_bound], marker="x", s=90,
-                       color=colour, label=f"{label}: unresolved, before the second checkpoint")
+                       color=colour, label=f"{label}: unresolved, at the grid's first interval (right after "
+                       "cycle 1, or before the second checkpoint)")
         cens = [p for p in g["runs"] if p["censored"]]
         if cens:
             ax.scatter(side_by_side(cens), [p.get("bound") or p["last_tokens"] for p in cens], marker="^", s=60,

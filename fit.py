@@ -54,6 +54,7 @@ import numpy as np
 
 import diagnostics
 import report
+import run_onset
 from configurator import code_version
 from forgetting import fit_forgetting_law
 from regression import (alpha_difference_ci, bounds, calibrate_censored, censored_line, fit_power_law,
@@ -143,7 +144,7 @@ def _read_probe(path):
                 fail(f"{path} line {i} is not valid JSON; rerun probe.py for this run")
             if record.get("best_lr"):
                 records.append(record)
-    return records
+    return run_onset.complete(records)  # records made before a metric existed get it from their curves
 
 
 def load_runs(dirs, warnings=None):

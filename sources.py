@@ -106,6 +106,23 @@ def read_documents(path, errors="strict", chunk_size=1 << 20):
         raise DataError(f"data.py: {path} holds no text; fix: fill it (one paragraph per line) or remove it")
 
 
+def link_target(f):
+    """A symbolic link copied as a plain file (git without symlinks, a copy that does not follow
+    them) holds its target's path as its only content: the file it names, if that exists and is
+    text; otherwise f itself."""
+    if f.is_file() and 0 < f.stat().st_size < 512:
+        text = f.read_bytes()
+        try:
+            target = (f.parent / text.decode("ascii").strip()).resolve()
+        except (UnicodeDecodeError, ValueError, OSError):
+            return f
+        if "\n" not in text.decode("ascii").strip() and target.name.endswith(TEXT_SUFFIXES) and target.is_file() \
+                and target != f.resolve():
+            print(f"  {f.name}: a link stub, read from {target}")
+            return target
+    return f
+
+
 def textdir_sources(path, langs=None, errors="strict", max_mb=None):
     """Sources for a directory of <lang>.txt[.xz|.gz] files or <lang>/ directories of them."""
     path = Path(path)
@@ -124,6 +141,7 @@ def textdir_sources(path, langs=None, errors="strict", max_mb=None):
     missing = [lang for lang in wanted if lang not in found]
     if missing:
         raise DataError(f"data.py: no text for {', '.join(missing)} in {path}; available: {', '.join(sorted(found))}")
+    found = {lang: [link_target(f) for f in files] for lang, files in found.items()}
     for f in (f for lang in wanted for f in found[lang]):
         if f.stat().st_size == 0:
             raise DataError(f"data.py: {f} is empty; fix: fill it (one paragraph per line) or remove it")

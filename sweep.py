@@ -240,10 +240,10 @@ def run_cell(i):
 
 def heartbeat(stop, every=60):
     """While cells run side by side (their output in logs), a line per running cell every `every`
-    seconds: the last progress line of its log (a training step or a probe, with its eta)."""
+    seconds: the last line of its log (a training step or a probe with its eta, a checkpoint)."""
     while not stop.wait(every):
         for i, log in sorted(_progress["running"].items()):
-            lines = [ln for ln in log.read_text(errors="replace").splitlines() if "eta" in ln] if log.exists() else []
+            lines = [ln for ln in log.read_text(errors="replace").splitlines() if ln.strip()] if log.exists() else []
             if lines:
                 print(f"    cell {i}: {lines[-1].strip()[:150]}", flush=True)
 
@@ -324,6 +324,7 @@ def main(argv):
             print(f"{i}\t{command('train.py', train)} && {command('probe.py', probe)}")
         return
     t0 = time.time()
+    _progress.update(ran=0, running={})  # this command's own count (a process may run main more than once)
     if stage in ("all", "cells"):
         ensure_corpus()
         chosen = [cell] if cell >= 0 else range(len(todo))

@@ -453,3 +453,16 @@ def test_report_puts_every_onset_side_by_side(tmp_path):
     assert row[cols.index("rise from the best so far: AUC without step 0")] == "none ≤ 1e+08"
     assert all(rows[n][cols.index("rise from the best so far: final loss")] == "–" for n in names)
     assert "Probe: **" in text
+
+
+def test_a_fit_of_other_runs_is_not_overwritten(tmp_path):
+    """A fit directory made from one set of runs is not silently replaced by a fit of another
+    (the README's examples write elsewhere); --overwrite replaces it, the same runs refit freely."""
+    dirs = experiment(tmp_path, np.random.default_rng(2), sizes=SIZES[:3], runs_per_size=2)
+    run_main(dirs, tmp_path / "fit")
+    run_main(dirs, tmp_path / "fit")  # the same runs: fine
+    with pytest.raises(SystemExit, match="holds a fit of 6 other run directories.*--overwrite"):
+        run_main(dirs[:4], tmp_path / "fit")
+    assert len(json.loads((tmp_path / "fit" / "summary.json").read_text())["inputs"]) == 6
+    run_main(dirs[:4], tmp_path / "fit", "--overwrite")
+    assert len(json.loads((tmp_path / "fit" / "summary.json").read_text())["inputs"]) == 4

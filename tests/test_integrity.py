@@ -263,3 +263,23 @@ def test_sweep_refuses_a_run_made_with_other_settings(tmp_path, monkeypatch, cap
     assert "trained: " in out and "probe settings changed {'n_boot': (20, 30)}" in out
     onset = json.loads((tmp_path / "out/t/micro-25k-continual-s0/onset.json").read_text())
     assert onset["probe_settings"]["n_boot"] == 30
+
+
+@pytest.mark.parametrize("script", ["train", "probe", "sweep", "bench"])
+def test_help_prints_what_it_does_and_every_setting(script, capsys):
+    """--help and -h: the script's docstring and its settings with defaults and comments, exit 0."""
+    import importlib
+    mod = importlib.import_module(script)
+    for flag in ("--help", "-h"):
+        with pytest.raises(SystemExit) as e:
+            mod.main([flag])
+        assert e.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith(mod.__doc__.strip().splitlines()[0]) and "Settings (--name=value" in out
+        assert all(f"\n  {k} = " in out for k in mod._defaults), script
+
+
+def test_a_missing_corpus_names_the_command_that_builds_it(tmp_path):
+    p = subprocess.run([sys.executable, str(ROOT / "train.py"), f"--data_dir={tmp_path}", "--corpus=synthetic"],
+                       capture_output=True, text=True)
+    assert p.returncode != 0 and "no corpus at" in p.stderr and "python data.py synthetic --name synthetic" in p.stderr

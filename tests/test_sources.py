@@ -266,3 +266,16 @@ def test_cc100_retries_back_off_then_stop(server, tmp_path, monkeypatch):
     with pytest.raises(SystemExit, match=r"failed 4 times .*fix: check the network and run again \(it resumes\)"):
         list(sources.cc100_sources(["vi"], 1, tmp_path, url=server.url, retries=3, backoff=0.5)["vi"][1])
     assert sleeps == [0.5, 1.0, 2.0] and len(server.log) == 4
+
+
+def test_a_link_copied_as_a_plain_file_is_followed(tmp_path):
+    """A symbolic link copied as a file holding its target's path (git without symlinks) is read
+    as the file it names."""
+    (tmp_path / "wiki").mkdir()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "wiki" / "vi.txt").write_text("Xin chao the gioi.\n\nMot tai lieu khac.\n")
+    (tmp_path / "docs" / "en.txt").write_text("Hello world.\n")
+    (tmp_path / "docs" / "vi.txt").write_text("../wiki/vi.txt")
+    out = sources.textdir_sources(tmp_path / "docs")
+    assert out["vi"][0] == str((tmp_path / "wiki" / "vi.txt").resolve())
+    assert [d.strip() for d in out["vi"][1]] == ["Xin chao the gioi.", "Mot tai lieu khac."]

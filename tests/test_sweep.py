@@ -28,6 +28,7 @@ def test_sweep_runs_every_stage_once(tmp_path, monkeypatch, capsys):
 
     sweep.main([*GRID, "--jobs=2"])  # the other cell, side by side with nothing: its output in a log
     out = capsys.readouterr().out
+    assert "--- cell 0 done in" in out and "1/1 cells" in out  # progress on the console
     assert "trained: out/t/micro-100k-continual-s0" in out and "probed: out/t/micro-100k-continual-s0" in out
     assert "done: out/t/micro-25k-continual-s0" in (tmp_path / "out/t/micro-25k-continual-s0.log").read_text()
     assert json.loads((tmp_path / "out/t/micro-25k-continual-s0/config.json").read_text())["threads"] == max(1, sweep.cores() // 2)
@@ -56,6 +57,7 @@ def test_sweep_runs_every_stage_once(tmp_path, monkeypatch, capsys):
     sweep.main([*GRID, "--jobs=99"])  # again: nothing is trained or probed twice; jobs at most the cores
     out = capsys.readouterr().out
     assert "train.py" not in out and "probe.py" not in out
+    assert (tmp_path / "out/t/fit/RUN.md").read_text() == run_md  # the wall time of the run that made them stays
     assert out.count("trained:") == 2 and out.count("probed:") == 2
     assert f"jobs 99 lowered to {sweep.cores()}" in out
 
