@@ -331,7 +331,8 @@ def finish(run, run_path, records, seed_list, provenance):
                     print(f"    {name:>12} {d:>5}: " + (f"none up to {o['last_tokens']:,.0f}" if o["censored"]
                                                         else f"{o['onset_tokens']:,.0f} tokens"
                                                         + ("" if o["interval"] and o["interval"][1] else " (open)")))
-    print(f"wrote {run_path / 'probe.jsonl'}, {run_path / 'onset.json'}, {run_path / 'probe.png'}")
+    print(f"wrote {'' if onset_only else str(run_path / 'probe.jsonl') + ', '}{run_path / 'onset.json'}, "
+          f"{run_path / 'probe.png'}")
 
 
 def cost_tokens(rec, block_size):
