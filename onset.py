@@ -385,31 +385,38 @@ def calibrate(noises=(0.005, 0.02, 0.05), shapes=SHAPES, n_sets=200, n_seeds=3, 
     rows = []
     for shape in shapes:
         for sigma in noises:
-            ratios, covered, censored, widths = [], [], 0, []
+            outcomes = []
             for _ in range(n_sets):
                 fn = simulated_curve(shape, rng, x)
                 truth = true_onset(fn, x, tol)
                 table = fn(x)[None, :] + rng.normal(0.0, sigma, (n_seeds, x.size)) \
                     + rng.normal(0.0, seed_offset, (n_seeds, 1)) + rng.normal(0.0, nugget, (1, x.size))
                 est = estimate_onset(tokens, table, None, tol, n_boot, seed=int(rng.integers(2 ** 31)))
-                censored += est["censored"]
-                if truth is None:
-                    continue
-                t = 10 ** truth
-                if est["censored"]:
-                    ratios.append(math.inf)
-                    covered.append(False)
-                    continue
-                ratios.append(est["onset_tokens"] / t)
-                lo, hi = est["interval"]
-                covered.append(lo <= t and (hi is None or t <= hi))
-                widths.append((hi or math.inf) / lo)
-            rows.append(dict(shape=shape, noise=sigma, nugget=nugget, n_sets=n_sets,
-                             median_ratio=float(np.median(ratios)) if ratios else None,
-                             coverage=float(np.mean(covered)) if covered else None,
-                             censored=censored / n_sets,
-                             median_width=float(np.median(widths)) if widths else None))
+                outcomes.append((None if truth is None else 10 ** truth, est))
+            rows.append(dict(shape=shape, noise=sigma, nugget=nugget, **tally(outcomes)))
     return rows
+
+
+def tally(outcomes):
+    """[(true onset in tokens or None, estimate)] of one calibration case -> its row: the number of
+    sets, median estimated / true onset, coverage of the 95% interval, fraction reported censored,
+    median interval width (hi / lo)."""
+    ratios, covered, widths = [], [], []
+    for truth, est in outcomes:
+        if truth is None:
+            continue
+        if est["censored"]:
+            ratios.append(math.inf)
+            covered.append(False)
+            continue
+        ratios.append(est["onset_tokens"] / truth)
+        lo, hi = est["interval"]
+        covered.append(lo <= truth and (hi is None or truth <= hi))
+        widths.append((hi or math.inf) / lo)
+    return dict(n_sets=len(outcomes), median_ratio=float(np.median(ratios)) if ratios else None,
+                coverage=float(np.mean(covered)) if covered else None,
+                censored=sum(est["censored"] for _, est in outcomes) / len(outcomes),
+                median_width=float(np.median(widths)) if widths else None)
 
 
 def calibration_table(rows):
@@ -471,27 +478,12 @@ def calibrate_delta(noises=(0.005, 0.01, 0.02), shapes=DELTA_SHAPES, n_sets=200,
     rows = []
     for shape in shapes:
         for sigma in noises:
-            ratios, covered, censored, widths = [], [], 0, []
+            outcomes = []
             for _ in range(n_sets):
                 fn = simulated_cycle_curve(shape, rng, cycles)
                 truth = true_delta_onset(fn, cycles)
                 table = fn(cyc)[None, :] + rng.normal(0.0, sigma, (n_seeds, cyc.size)) \
                     + rng.normal(0.0, nugget, (1, cyc.size))
-                est = estimate_delta_onset(cyc, table, n_boot, seed=int(rng.integers(2 ** 31)))
-                censored += est["censored"]
-                if truth is None:
-                    continue
-                if est["censored"]:
-                    ratios.append(math.inf)
-                    covered.append(False)
-                    continue
-                ratios.append(est["onset_tokens"] / truth)
-                lo, hi = est["interval"]
-                covered.append(lo <= truth and (hi is None or truth <= hi))
-                widths.append((hi or math.inf) / lo)
-            rows.append(dict(shape=shape, noise=sigma, nugget=nugget, n_sets=n_sets,
-                             median_ratio=float(np.median(ratios)) if ratios else None,
-                             coverage=float(np.mean(covered)) if covered else None,
-                             censored=censored / n_sets,
-                             median_width=float(np.median(widths)) if widths else None))
+                outcomes.append((truth, estimate_delta_onset(cyc, table, n_boot, seed=int(rng.integers(2 ** 31)))))
+            rows.append(dict(shape=shape, noise=sigma, nugget=nugget, **tally(outcomes)))
     return rows
