@@ -198,6 +198,54 @@ def plot_probe_parts(path, runs):
     save_figure(fig, path)
 
 
+def plot_cycle_curves(path, runs):
+    """What the probe saw: its fine-tuning loss curves, one per probed checkpoint, coloured by the
+    cycles of training before it (the first task's end is 1/8 of a cycle; from scratch grey,
+    dashed), the mean over probe seeds and the runs' training seeds; one panel per size and
+    schedule (head mode). The y axis is cut to the curves' last 90%, where later checkpoints
+    either learn faster than earlier ones (a lower curve: no loss of plasticity) or not."""
+    mode = "full" if any(rec["mode_name"] == "full" for r in runs for rec in r.records) else None
+    schedules, sizes = schedules_of(runs), sorted({r.n for r in runs if r.records})
+    if not sizes:
+        return
+    fig, axes = plt.subplots(len(schedules), len(sizes), figsize=(4.5 * len(sizes), 4 * len(schedules)),
+                             squeeze=False, sharey="row")
+    cycles_max = max(rec["tokens"] / (r.config["task_tokens"] * len(r.config["train_langs"]))
+                     for r in runs for rec in r.records)
+    cmap = matplotlib.colormaps["viridis_r"]
+    for row, sch in zip(axes, schedules):
+        for ax, n in zip(row, sizes):
+            group = [r for r in runs if r.n == n and r.config["schedule"] == sch]
+            curves = {}  # checkpoint tokens -> curves over probe and training seeds
+            for r in group:
+                for rec in r.records:
+                    if mode in (None, rec["mode_name"]):
+                        curves.setdefault(rec["tokens"], []).append((rec["eval_steps"], rec["curve"]))
+            tails = []
+            for t in sorted(curves):
+                steps = np.array(curves[t][0][0])
+                mean = np.mean([c for _, c in curves[t] if len(c) == len(steps)], axis=0)
+                n_langs = len(group[0].config["train_langs"])
+                cyc = round(t / group[0].config["task_tokens"]) / n_langs  # whole tasks: 1/8, 1, 2, ...
+                label = ("from scratch" if t == 0 else f"first task ({t:.2g} tokens)" if cyc < 1
+                         else f"cycle {cyc:g} ({t:.2g} tokens)")
+                style = dict(color="grey", ls="--") if t == 0 else dict(color=cmap(0.15 + 0.85 * cyc / cycles_max))
+                ax.plot(steps, mean, lw=1.1, label=label, **style)
+                tails.append(mean[len(mean) // 10:])
+            if tails:
+                lo, hi = min(map(np.min, tails)), max(map(np.max, tails))
+                ax.set_ylim(lo - 0.02 * (hi - lo), hi)
+            seeds = len({r.config["seed"] for r in group})
+            ax.set(title=f"N = {n:,.0f}, {sch} ({seeds} training seed{'s' if seeds != 1 else ''})",
+                   xlabel="probe fine-tuning step")
+            ax.legend(fontsize=6)
+        row[0].set_ylabel("probe-language loss (nats)")
+    fig.suptitle("The probe's fine-tuning curves at each probed checkpoint\n(mean over probe and training seeds; "
+                 "y axis: the last 90% of the curves)")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
 def plot_forgetting(path, result, d):
     """Forgetting against fine-tuning steps per trainable-parameter count, with the fitted law
     where it is identified (otherwise the points alone, the reason in the title); final

@@ -313,7 +313,8 @@ def finish(run, run_path, records, seed_list, provenance):
         return
     kind = run_onset.probe_kind(records, run)
     first = head.get("full") or next(iter(head.values()))
-    write_json(run_path / "onset.json", dict(first, run=run_path.name, probe_kind=kind, onsets_by_mode=head,
+    write_json(run_path / "onset.json", dict(first, run=run_path.name, max_steps=run.get("max_steps"), probe_kind=kind,
+                                             onsets_by_mode=head,
                                              onsets_by_metric=every, **provenance))
     run_onset.plot(run, head, records, seed_list, run_path / "probe.png", provenance.get("diagnostics"), kind)
     share = max(r["step0_share"] for r in records)

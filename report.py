@@ -5,7 +5,7 @@ summary.json.
     python fit.py out/demo/*-s0 --out out/demo/fit      # calls write_outputs() below
     python report.py --compare out/s/fit/none out/s/fit/snp --out out/s/fit/mitigations
 
-*.png              the four figures of figures.py
+*.png              the five figures of figures.py
 report.md          every run's onset, the laws with their intervals and verdicts
 summary.json       everything above as numbers; written last, so its presence means the
                    whole output was written
@@ -23,13 +23,14 @@ from figures import fmt, fmt_ci, fmt_open
 
 
 def write_outputs(out, summary, runs, fdata):
-    """The four figures, report.md and (last) summary.json into the directory out."""
+    """The five figures, report.md and (last) summary.json into the directory out."""
     os.makedirs(out, exist_ok=True)
     what = (f"{METRIC_NAMES.get(summary.get('metric'), summary.get('metric'))}, "
             f"{DEFINITION_NAMES.get(summary.get('definition'), summary.get('definition'))}")
     figures.plot_onsets(os.path.join(out, "onset_vs_size.png"), summary["onset"], what)
     figures.plot_probe_curves(os.path.join(out, "probe_curves.png"), runs)
     figures.plot_probe_parts(os.path.join(out, "probe_parts.png"), runs)
+    figures.plot_cycle_curves(os.path.join(out, "cycle_curves.png"), runs)
     figures.plot_forgetting(os.path.join(out, "forgetting.png"), summary["forgetting"], fdata)
     write_atomic(os.path.join(out, "report.md"), write_report(summary))
     write_atomic(os.path.join(out, "summary.json"), json.dumps(_jsonable(summary), indent=2, allow_nan=False))
@@ -258,7 +259,8 @@ def write_report(s):
                   + " |" for k, v in d.items()]
     if s["warnings"]:
         lines += ["\n## Warnings\n"] + [f"- {w}" for w in s["warnings"]]
-    lines.append("\nFigures: `onset_vs_size.png`, `probe_curves.png`, `probe_parts.png`, `forgetting.png`.\n")
+    lines.append("\nFigures: `onset_vs_size.png`, `probe_curves.png`, `probe_parts.png`, `cycle_curves.png` (the probe's\n"
+                 "fine-tuning curves at each probed checkpoint, one panel per size and schedule), `forgetting.png`.\n")
     return "\n".join(lines)
 
 

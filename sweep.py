@@ -77,6 +77,7 @@ schedules = "continual,stationary"
 seeds = "0"  # training seeds: independent runs per size and schedule
 mitigations = "none"  # comma-separated names of MITIGATIONS: each is fitted on its own and compared with none
 train_args = ""  # extra train.py settings, e.g. "--block_size=64 --max_tokens=300000"
+max_tokens = 0  # tokens per run, after train_args (0: as they say); a larger one extends finished runs
 probe_args = ""  # extra probe.py settings, e.g. "--probe_steps=60 --seeds=0,1"
 fit_args = ""  # extra fit.py arguments, e.g. "--bootstrap 500"
 list_cells = False  # print the cells' commands and stop
@@ -107,7 +108,7 @@ def cell_commands(size, sch, sd, mit="none"):
     """The cell's run directory and its train.py and probe.py arguments."""
     out = run_dir(size, sch, sd, mit)
     train = (f"--data_dir={data_dir} --corpus={corpus} --out_dir={out} --model={size} --schedule={sch} "
-             f"--seed={sd} {MITIGATIONS[mit]} {train_args}").split()
+             f"--seed={sd} {MITIGATIONS[mit]} {train_args}" + (f" --max_tokens={max_tokens}" if max_tokens else "")).split()
     return out, " ".join(train), f"--run_dir={out} {probe_args}".strip()
 
 
@@ -249,9 +250,13 @@ def heartbeat(stop, every=60):
 
 
 def cell_stages(i, out, train, probe):
+    longer = False
     if (out / "config.json").exists():
-        diff = drift(json.loads((out / "config.json").read_text()), resolved("train", train),
-                     NO_EFFECT + ("device", "compile"), resolved("train", ""))
+        saved, wanted = json.loads((out / "config.json").read_text()), resolved("train", train)
+        diff = drift(saved, wanted, NO_EFFECT + ("device", "compile"), resolved("train", ""))
+        longer = wanted["lr_schedule"] == "constant" and wanted["max_tokens"] > diff.get("max_tokens", (1e30,))[0]
+        if longer:  # train.py extends the run (under a constant lr its steps so far are the same)
+            del diff["max_tokens"]
         if diff:
             raise SystemExit(f"sweep.py: {out} was trained with other settings than this command asks for "
                              f"{diff} (run, now); fix: restore them, or give the new settings a study of their "
@@ -259,11 +264,13 @@ def cell_stages(i, out, train, probe):
     log = out.parent / f"{out.name}.log" if jobs > 1 else None
     if log:
         _progress["running"][i] = log
-    if train_done(out):
+    if train_done(out) and not longer:
         print(f"trained: {out}")
     else:
         run_stage("train", train, out.parent / f"{out.name}.time.json", log)
-    done = json.loads((out / "onset.json").read_text()).get("probe_settings", {}) if (out / "onset.json").exists() else None
+    onset = json.loads((out / "onset.json").read_text()) if (out / "onset.json").exists() else None
+    trained = json.loads((out / "config.json").read_text())["max_steps"]
+    done = onset.get("probe_settings", {}) if onset and onset.get("max_steps", trained) == trained else None
     diff = done is not None and drift(done, resolved("probe", probe), ("run_dir", "data_dir", "device", "workers"),
                                       resolved("probe", ""))
     if done is not None and not diff:

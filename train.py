@@ -43,7 +43,9 @@ Outputs in out_dir:
 An interrupted run started again with the same settings resumes from the newest intact state
 and ends bit-identical (on CPU) to the uninterrupted run. A state whose bytes do not match its
 recorded sha256 is named, set aside (*.damaged) and the one before it is used. The settings in
-RESUMABLE may change on resume (the change is printed and kept in config.json); any other
+RESUMABLE may change on resume (the change is printed and kept in config.json), and so may
+max_tokens grow under the constant learning rate (a run extended: its past does not depend on
+where it ends; its diagnostics at the next checkpoint compare with the old last one); any other
 change is refused. The run directory may be moved or copied, the corpus too (it is identified
 by the sha256 of its bins, not by its path).
 """
@@ -259,10 +261,12 @@ def run(argv):
         now = dict(config, data_sha256=data_sha)
         diff = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k, defaults.get(k)) != v}
         fixed = {k: d for k, d in diff.items() if k not in RESUMABLE}
+        if "max_tokens" in fixed and lr_schedule == "constant" and max_tokens > (fixed["max_tokens"][0] or 0):
+            del fixed["max_tokens"]  # extended: under a constant lr the steps so far do not depend on the end
         if fixed:
             raise SystemExit(f"train.py: {out} was trained with other settings {fixed} (saved, now); these cannot "
                              "change within a run; fix: rerun with the saved values, or use a new out_dir. "
-                             f"(May change on resume: {', '.join(RESUMABLE)}.)")
+                             f"(May change on resume: {', '.join(RESUMABLE)}; max_tokens may grow under lr_schedule=constant.)")
         raw_model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         # RNG states are CPU byte tensors, whatever device the state was loaded onto

@@ -228,7 +228,7 @@ def test_end_to_end_modes_schedules_forgetting_and_figures(tmp_path):
     assert len(saved["inputs"]) == len(dirs)
     report = (out / "report.md").read_text()
     assert "sublinear" in report and "Forgetting law" in report and "skipped" in report
-    for name in ("onset_vs_size.png", "probe_curves.png", "probe_parts.png", "forgetting.png"):
+    for name in ("onset_vs_size.png", "probe_curves.png", "probe_parts.png", "cycle_curves.png", "forgetting.png"):
         data = (out / name).read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, name
     assert not [p for p in os.listdir(out) if p.endswith(".tmp")]

@@ -165,6 +165,21 @@ def test_the_papers_schedule_restarts_the_warmup_and_checkpoints_cycle_ends(tmp_
     assert [json.loads(ln)["lr"] for ln in (plain / "log.jsonl").read_text().splitlines()][4:] == [3e-3] * 12
 
 
+def test_a_finished_run_extended_equals_the_longer_run(tmp_path, corpus_dir):
+    """max_tokens may grow on resume under the constant lr: the extended run's log and checkpoints
+    are those of the run that was asked for the longer budget from the start; a cosine one is refused."""
+    args = [f"--data_dir={corpus_dir}", *TINY, "--langs=el,he", "--task_tokens=2048", "--n_ckpt=1", "--eval_batches=1",
+            "--restart_at_task=True", "--ckpt_schedule=tasks", "--diagnostics=False"]
+    train([*args, f"--out_dir={tmp_path / 'long'}", "--max_tokens=12288"])
+    train([*args, f"--out_dir={tmp_path / 'ext'}", "--max_tokens=6144"])
+    assert "max_tokens 6144 -> 12288" in train([*args, f"--out_dir={tmp_path / 'ext'}", "--max_tokens=12288"]).stdout
+    long, ext = ({c["step"]: c["sha256"] for c in sidecars(tmp_path / name)} for name in ("long", "ext"))
+    assert set(ext) == set(long) | {24} and all(ext[s] == sha for s, sha in long.items())  # 24: the old end
+    assert (tmp_path / "long" / "log.jsonl").read_text() == (tmp_path / "ext" / "log.jsonl").read_text()
+    p = train([*args, f"--out_dir={tmp_path / 'ext'}", "--max_tokens=24576", "--lr_schedule=cosine"], check=False)
+    assert p.returncode != 0 and "'max_tokens': (12288, 24576)" in p.stdout + p.stderr
+
+
 def test_language_order_is_the_papers_for_its_eight_languages():
     import schedule
     eight = ["de", "en", "es", "fr", "ja", "pt", "ru", "zh-Hans"]  # CC-100's names, sorted as a corpus lists them
