@@ -210,8 +210,6 @@ def plot_cycle_curves(path, runs):
         return
     fig, axes = plt.subplots(len(schedules), len(sizes), figsize=(4.5 * len(sizes), 4 * len(schedules)),
                              squeeze=False, sharey="row")
-    cycles_max = max(rec["tokens"] / (r.config["task_tokens"] * len(r.config["train_langs"]))
-                     for r in runs for rec in r.records)
     cmap = matplotlib.colormaps["viridis_r"]
     for row, sch in zip(axes, schedules):
         for ax, n in zip(row, sizes):
@@ -221,15 +219,17 @@ def plot_cycle_curves(path, runs):
                 for rec in r.records:
                     if mode in (None, rec["mode_name"]):
                         curves.setdefault(rec["tokens"], []).append((rec["eval_steps"], rec["curve"]))
-            tails = []
+            tails, trained = [], sorted(t for t in curves if t > 0)
             for t in sorted(curves):
                 steps = np.array(curves[t][0][0])
                 mean = np.mean([c for _, c in curves[t] if len(c) == len(steps)], axis=0)
-                n_langs = len(group[0].config["train_langs"])
-                cyc = round(t / group[0].config["task_tokens"]) / n_langs  # whole tasks: 1/8, 1, 2, ...
-                label = ("from scratch" if t == 0 else f"first task ({t:.2g} tokens)" if cyc < 1
-                         else f"cycle {cyc:g} ({t:.2g} tokens)")
-                style = dict(color="grey", ls="--") if t == 0 else dict(color=cmap(0.15 + 0.85 * cyc / cycles_max))
+                label = "from scratch" if t == 0 else f"{t:.2g} tokens"
+                task, langs = group[0].config.get("task_tokens"), group[0].config.get("train_langs")
+                if t and task and langs:  # in whole tasks: the first task's end, cycle 1, 2, ...
+                    cyc = round(t / task) / len(langs)
+                    label = f"first task ({t:.2g} tokens)" if cyc < 1 else f"cycle {cyc:g} ({t:.2g} tokens)"
+                style = dict(color="grey", ls="--") if t == 0 else \
+                    dict(color=cmap(0.15 + 0.85 * (trained.index(t) + 1) / len(trained)))
                 ax.plot(steps, mean, lw=1.1, label=label, **style)
                 tails.append(mean[len(mean) // 10:])
             if tails:
