@@ -350,6 +350,30 @@ def final_train_loss(run):
     return float(np.mean([np.mean([v[0] for v in r["forget"].values()]) for r in recs if r["tokens"] == last]))
 
 
+def changes_against_reference(runs):
+    """Per run (head mode, mean over probe seeds): every metric's change at every probed checkpoint
+    against the checkpoint dAUC is measured from (cycle 1), in percent: what the onsets are read from,
+    so a reader sees how far each run is from crossing (rows for report.md's table)."""
+    rows = []
+    for r in runs:
+        mode = "full" if any(rec["mode_name"] == "full" for rec in r.records) else None
+        by = {}
+        for rec in r.records:
+            if mode in (None, rec["mode_name"]):
+                for key in run_onset.METRICS:
+                    if rec.get(key) is not None:
+                        by.setdefault(key, {}).setdefault(rec["tokens"], []).append(rec[key])
+        tokens = sorted(by.get("auc", {}))
+        if "task_tokens" not in r.config or "train_langs" not in r.config or not tokens:
+            continue
+        ref = run_onset.reference_tokens(tokens, r.config)
+        rows.append(dict(run=r.name, N=r.n, schedule=r.config["schedule"], ref_tokens=ref, tokens=tokens,
+                         cycles=[t / run_onset.cycle_tokens(r.config) for t in tokens],
+                         change={k: [round(100 * (np.mean(v[t]) / np.mean(v[ref]) - 1), 2) if t in v else None
+                                     for t in tokens] for k, v in by.items()}))
+    return rows
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("runs", nargs="*", help="run directories (out/<run>), e.g. out/*")
@@ -400,6 +424,7 @@ def main(argv=None):
                "options": {"bootstrap": args.bootstrap, "seed": args.seed, "huber_delta": args.huber_delta,
                            "forget_huber_delta": args.forget_huber_delta, "starts": args.starts},
                "code_version": code_version(), "onset": onset, "forgetting": forgetting, "warnings": warnings,
+               "changes": changes_against_reference(runs),
                "diagnostics": diagnostics.relate([dict(diagnostics=r.diagnostics, tokens=r.head.get("tokens", []),
                                                        curve=r.head.get("mean_curve", []),
                                                        onset_tokens=r.head.get("onset_tokens"),
@@ -413,7 +438,7 @@ def main(argv=None):
         print(f"{g['schedule']}/{g['mode']}: alpha = {g['alpha']:.3f} {ci}"
               + (f", censored likelihood {cf['alpha']:.3f} {report.fmt_open(cf['alpha_ci'])}" if cf else "")
               + f" -> {g['verdict']}")
-    print(f"wrote {args.out}/summary.json, report.md and 4 figures")
+    print(f"wrote {args.out}/summary.json, report.md and 5 figures")
     return summary
 
 

@@ -93,6 +93,30 @@ def side_by_side(o):
     return lines
 
 
+def changes_table(rows):
+    """Each metric's change against cycle 1 at every probed checkpoint, per run (fit.changes_against_reference):
+    the numbers the paper's onset is read from."""
+    if not rows:
+        return []
+    cycles = sorted({round(c, 3) for r in rows for c in r["cycles"] if c > 0})
+    lines = ["\n## Against cycle 1, checkpoint by checkpoint\n",
+             "100 (m_k / m_ref - 1) per run, m the mean over probe seeds of each probe metric at the checkpoint "
+             "after that many cycles (0.125: the first task's end), ref the end of cycle 1 (or the first checkpoint "
+             "after it). Positive: learns Vietnamese worse than at cycle 1. The paper's onset is where the AUC's "
+             "turns positive for good.\n"]
+    for key in METRIC_NAMES:
+        if not any(key in r["change"] for r in rows):
+            continue
+        lines += [f"\n{METRIC_NAMES[key]} (% against cycle 1):\n",
+                  "| schedule | run | N | " + " | ".join(f"{c:g}" for c in cycles) + " |",
+                  "|---|---|---|" + "---|" * len(cycles)]
+        for r in sorted(rows, key=lambda r: (r["schedule"], r["N"], r["run"])):
+            at = {round(c, 3): v for c, v in zip(r["cycles"], r["change"].get(key, []))}
+            lines.append(f"| {r['schedule']} | {r['run']} | {fmt(r['N'])} | "
+                         + " | ".join("–" if at.get(c) is None else f"{at[c]:+.2f}" for c in cycles) + " |")
+    return lines
+
+
 def plain_summary(s):
     """The report's first paragraph: what the runs show, in words, from the numbers below it."""
     o = s["onset"]
@@ -163,7 +187,7 @@ def write_report(s):
                 "" if p["resolved"] else " unresolved: before the second checkpoint")
             lines.append(f"| {g['schedule']} | {g['mode']} | {p['run']} | {fmt(p['N'])} | {seen} | "
                          f"{fmt(p['last_tokens'])} |")
-    lines += [""] + side_by_side(o)
+    lines += [""] + side_by_side(o) + changes_table(s.get("changes", []))
     lines.append("\n## Onset law: onset = a N^alpha\n")
     if not o["groups"]:
         lines.append("Not fitted: no (schedule, mode) group has onsets at two model sizes or more.")

@@ -1,7 +1,13 @@
 """Shared fixtures: a small synthetic corpus built once per test session."""
 
+import os
 import sys
 from pathlib import Path
+
+# One thread per test process: the suite runs in as many processes as there are cores
+# (pytest-xdist, `-n auto` in .ci/run), and its tiny models gain nothing from a second thread. A
+# test that is about threads sets them itself.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest
 
