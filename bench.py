@@ -4,9 +4,9 @@ Training throughput of the ladder sizes: tokens/s, the fraction of the machine's
 reference run in the same invocation, so every speedup can be rechecked on any machine.
 Prints a table; asserts nothing. The cost estimates in the configs come from its figures.
 
-    python bench.py                                     # CPU sizes, 8k vocabulary
-    python bench.py --sizes=micro-12k,micro-100k --vocab=512
-    python bench.py --sizes=5m,10m,20m,40m,85m,150m,314m --batch_size=32 --block_size=512 --compile=True
+    python bench.py                                     # the CPU ladder, the CPU studies' 512-id vocabulary
+    python bench.py --sizes=cpu-10k,cpu-85k --vocab=8192
+    python bench.py --sizes=paper-5m,paper-27m,paper-314m --batch_size=32 --block_size=512 --compile=True
 
 The reference (CPU): the same steps in a child process with glibc's default allocator, i.e.
 without model.tune_malloc, which is what a plain PyTorch training loop (nanoGPT's) gets.
@@ -24,8 +24,8 @@ from configurator import configure
 from model import GPT, LADDER, preset, tune_malloc
 
 # ----------------------------------------------------------------------------- settings
-sizes = "micro-12k,micro-25k,micro-100k,micro-400k,micro-1m"
-vocab = 8192  # padded to a multiple of 64, as train.py does
+sizes = "cpu-1k,cpu-10k,cpu-85k,cpu-390k,cpu-1m"  # model.py ladder names
+vocab = 512  # as the CPU studies use (padded to a multiple of 64, as train.py does)
 block_size = 128
 batch_size = 16
 steps = 20  # timed steps, after 3 untimed ones
