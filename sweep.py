@@ -270,7 +270,9 @@ def cell_stages(i, out, train, probe):
         run_stage("train", train, out.parent / f"{out.name}.time.json", log)
     onset = json.loads((out / "onset.json").read_text()) if (out / "onset.json").exists() else None
     trained = json.loads((out / "config.json").read_text())["max_steps"]
-    done = onset.get("probe_settings", {}) if onset and onset.get("max_steps", trained) == trained else None
+    # probed, unless the run has grown since (an onset.json from before max_steps was recorded: probe.py
+    # keeps every record it can, so probing again costs only the checkpoints it lacks)
+    done = onset.get("probe_settings", {}) if onset and onset.get("max_steps") == trained else None
     diff = done is not None and drift(done, resolved("probe", probe), ("run_dir", "data_dir", "device", "workers"),
                                       resolved("probe", ""))
     if done is not None and not diff:
