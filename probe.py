@@ -4,7 +4,7 @@ The plasticity probe: how well can each checkpoint of a run still learn a new la
     python probe.py --run_dir=out/tiny                       # cycle ends, task-length fine-tunes, seeds 0,1,2
     python probe.py --run_dir=out/tiny --probe_steps=100     # a short probe (named so in every report)
     python probe.py --run_dir=out/tiny --modes=full,lora4,last1 --lr_grid=1e-3,3e-3
-    python probe.py --run_dir=results/demo/runs/micro-1k-stationary-s0 --onset_only=True   # onsets again, from probe.jsonl
+    python probe.py --run_dir=results/demo/runs/cpu-1k-continual-s0 --onset_only=True   # onsets again, from probe.jsonl
     python probe.py --calibrate                              # the onset estimators on simulated curves
 
 The paper's protocol, as far as we know it (README: secondary readings): at the end of every

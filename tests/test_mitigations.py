@@ -180,4 +180,6 @@ def test_kill_and_resume_is_bit_identical_with_every_method_on(tmp_path, corpus_
 def test_data_parallel_with_every_method_on_matches_one_process(tmp_path, corpus_dir):
     common = [f"--data_dir={corpus_dir}", *TINY, "--max_tokens=10240", "--n_ckpt=1", "--eval_batches=1", *ALL_ON]
     wa, wb = ddp_and_one(tmp_path, common)
+    cfg = json.loads((tmp_path / "ddp" / "config.json").read_text())
+    assert cfg["world_size"] == 2 and cfg["tokens_per_step"] == 8 * 32
     assert max((wa[k] - wb[k]).abs().max().item() for k in wa) < 1e-3

@@ -18,6 +18,7 @@ GRID = ["--name=t", "--data_dir=data", "--source_mb=0.1", "--vocab=512", "--size
 
 def test_sweep_runs_every_stage_once(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # two cores to share out (conftest gives a test process one)
     sweep.main([*GRID, "--list_cells=True"])
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2 and "--model=micro-100k" in lines[1] and "probe.py" in lines[1]
