@@ -142,7 +142,7 @@ def noise_variance(table, window=3):
       The noise that matters is what is left after removing each seed's offset (seed_variance).
     - Checkpoint noise, shared by all the seeds of one checkpoint: where in the language cycle
       it was saved, its last batches, its training seed. More probe seeds cannot average it
-      away (results/pilot-phase measured it at 10x the probe-seed noise). Its variance is what
+      away (results/archive/pilot-phase measured it at 10x the probe-seed noise). Its variance is what
       the seed means' fourth differences along the checkpoints hold beyond the probe-seed
       noise: fourth differences cancel a curve that is locally cubic in checkpoint index, and
       their median (a chi-square quantile) is not moved by the few that straddle a kink. The

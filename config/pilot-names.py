@@ -1,4 +1,4 @@
-# A pilot toward a demo that shows plasticity loss on synthetic text (results/pilot-names):
+# A pilot toward a demo that shows plasticity loss on synthetic text (results/archive/pilot-names):
 # the synthetic languages with script=names (own scripts, Latin names and words in every
 # training language, a Latin-script vi whose tokens are rare in training, as Vietnamese's are
 # in the wiki corpus), vocabulary 512, the three smallest sizes, stationary, two seeds, 10^7

@@ -4,7 +4,7 @@
 # Measured on 2 CPU cores (8k compact vocabulary, context 128, batch 16): the runs train at
 # 11-14k tokens/s with 2 threads, so each 5M-token run takes 6-8 minutes (27 min for the four),
 # and the probes (9 checkpoints x 3 seeds x 100 steps of 8x128, 1 thread) took 24.8 minutes
-# for the four: about 50 minutes in all (results/wiki/RUN.md).
+# for the four: about 50 minutes in all (results/archive/wiki/RUN.md).
 name = "wiki"
 corpus = "wiki"
 source = "textdir"

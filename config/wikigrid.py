@@ -3,7 +3,7 @@
 # four sizes over two decades (888 to 100k non-embedding parameters), both schedules, two
 # training seeds, 2x10^7 tokens each, 14 log-spaced checkpoints, a 100-step probe with 3 seeds.
 #   python sweep.py config/wikigrid.py --source_path=../shared/corpus/wiki --jobs=2
-# Wall time on 2 CPU cores: results/wikigrid/RUN.md.
+# Wall time on 2 CPU cores: results/archive/wikigrid/RUN.md.
 name = "wikigrid"
 corpus = "wiki512"
 source = "textdir"

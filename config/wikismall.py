@@ -1,5 +1,5 @@
 # The real-text study at the small end, where plasticity loss shows within CPU budgets
-# (results/wikigrid-small: four of four 888-parameter runs lose it by 10^7 tokens, a 1,908-
+# (results/archive/wikigrid-small: four of four 888-parameter runs lose it by 10^7 tokens, a 1,908-
 # parameter model not by 2x10^7): five one-layer, one-head sizes of width 8-12 (888 to 1,908
 # non-embedding parameters, a factor 2.1), four training seeds each, 4x10^7 tokens, 32
 # log-spaced checkpoints (about 7 a decade), the probe of config/wikigrid.py. Stationary; the

@@ -62,7 +62,7 @@ def test_checkpoint_noise_is_measured_and_widens_the_interval():
     truth = 10 ** (6.0 + 0.05 / 0.3)
     rng = np.random.default_rng(3)
     quiet = clean + rng.normal(0, 0.005, (3, x.size))
-    noisy = quiet + rng.normal(0, 0.05, (1, x.size))  # 10x the probe-seed noise, as results/pilot-phase
+    noisy = quiet + rng.normal(0, 0.05, (1, x.size))  # 10x the probe-seed noise, as results/archive/pilot-phase
     q = onset.estimate_onset(tokens, quiet, None, tol=0.05, n_boot=300)
     n = onset.estimate_onset(tokens, noisy, None, tol=0.05, n_boot=300)
     assert q["checkpoint_noise_share"] < 0.5 < 0.9 < n["checkpoint_noise_share"]
