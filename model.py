@@ -72,8 +72,10 @@ PAPER_LADDER = {
     "paper-314m": (16, 20, 1280),
 }
 # Below them, for CPUs: depth and width together (d / n_layer 8 to 16; the paper's 80 would
-# need d >= 80 at one layer), head dimension 8 up to d = 32, 16 above.
+# need d >= 80 at one layer), head dimension 8 up to d = 32, 16 above; under 1k only width can
+# shrink (one layer, one head).
 CPU_LADDER = {
+    "cpu-500": (1, 1, 6),
     "cpu-1k": (1, 1, 8),
     "cpu-3k": (1, 2, 16),
     "cpu-10k": (2, 2, 20),

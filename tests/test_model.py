@@ -83,7 +83,7 @@ def test_train_only_last():
 def test_the_papers_ladder_and_the_cpu_ladder():
     """The paper's eight sizes: its shape (d_model / n_layer about 80, head dimension 64) and its
     learning rates (3e-3 at 5M to 1e-3 at 314M, log-linear in N between); the CPU ladder grows depth
-    and width together from about 1k to 1M; the names of earlier studies still resolve."""
+    and width together from about 500 to 1M; the names of earlier studies still resolve."""
     from model import CPU_LADDER, LEGACY, PAPER_LADDER, ladder_lr, n_nonembed
     assert len(PAPER_LADDER) == 8
     for name, (L, h, d) in PAPER_LADDER.items():
