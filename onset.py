@@ -60,8 +60,10 @@ Z975 = 1.959963984540054
 BANDWIDTHS = (0.5, 0.8, 1.2, 1.7, 2.5, 3.5, 5.0)  # in checkpoint spacings (log10 tokens)
 
 
+@functools.lru_cache(maxsize=1024)
 def t_quantile(p, df):
-    """Student-t quantile (numpy only): bisection on the CDF, integrated from the density."""
+    """Student-t quantile (numpy only): bisection on the CDF, integrated from the density; cached,
+    since a fit asks for the same few (p, df) hundreds of times (its bootstrap, leave-one-out)."""
     if df <= 0:
         return math.inf
     if not 0 < p < 1:

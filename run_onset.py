@@ -177,11 +177,14 @@ def plot(run, head, records, seed_list, path, diag=None, kind=""):
     first = head.get("full") or next(iter(head.values()))
     names = [k for k in diagnostics.SUMMARY if diag and any(v is not None for v in diag.get(k) or [])]
     rows = -(-len(names) // 4)
-    fig = plt.figure(figsize=(7.2, 4.4 + 1.5 * rows))
-    grid = fig.add_gridspec(1 + rows, 4, height_ratios=[4.4] + [1.5] * rows)
-    ax = fig.add_subplot(grid[0, :])
+    w, h = 7.2, 4.4 + 1.5 * rows
+    fig = plt.figure(figsize=(w, h))  # laid out by hand, in inches: tight_layout doubles the cost of a probe's figure
+    ax = fig.add_axes([0.8 / w, (h - 3.85) / h, (w - 1.6) / w, 3.3 / h])
+    if rows:
+        grid = fig.add_gridspec(rows, 4, left=0.8 / w, right=(w - 0.3) / w, top=(h - 4.65) / h, bottom=0.3 / h,
+                                hspace=0.75, wspace=0.45)
     for i, name in enumerate(names):
-        sub = fig.add_subplot(grid[1 + i // 4, i % 4], sharex=ax)
+        sub = fig.add_subplot(grid[i // 4, i % 4], sharex=ax)
         pts = [(t, v) for t, v in zip(diag["tokens"], diag[name]) if v is not None and t > 0]
         sub.plot([t for t, _ in pts], [v for _, v in pts], ".-", ms=3, lw=0.8, color="0.3")
         sub.set_title(name, fontsize=7)
@@ -219,7 +222,6 @@ def plot(run, head, records, seed_list, path, diag=None, kind=""):
     ax.set_title(f"{path.parent.name}: {run['model']} (N = {run['n_nonembed']:,}), {run['schedule']}\n"
                  f"onset: {what}; {kind} probe", fontsize=9)
     ax.legend(fontsize=6)
-    fig.tight_layout()
     tmp = str(path) + ".tmp.png"
     fig.savefig(tmp, dpi=120)
     plt.close(fig)

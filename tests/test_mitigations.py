@@ -2,8 +2,6 @@
 the optimizer state it resets; and exact resume and data parallelism with all of them on."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -11,7 +9,7 @@ import torch
 import mitigations
 from diagnostics import activations
 from model import GPT, GPTConfig
-from test_train import ROOT, TINY, ddp_and_one, kill_after, newest_state, same_run
+from test_train import TINY, ddp_and_one, kill_after, newest_state, same_run, train
 
 
 def setup(**on):
@@ -161,17 +159,13 @@ ALL_ON = ["--snp_every=7", "--l2_init=0.01", "--redo_every=5", "--redo_tau=0.3",
 def test_kill_and_resume_is_bit_identical_with_every_method_on(tmp_path, corpus_dir):
     args = [f"--data_dir={corpus_dir}", *TINY, "--task_tokens=4096", "--max_tokens=40000", "--save_every=9",
             "--n_ckpt=4", "--eval_batches=1", *ALL_ON]
-    # both runs in fresh processes: the thread count (which earlier tests in this process may have
-    # changed) moves the last float digits, and this test is about resume, not threads
-    subprocess.run([sys.executable, str(ROOT / "train.py"), *args, f"--out_dir={tmp_path / 'a'}"], check=True,
-                   stdout=subprocess.DEVNULL)
+    train([*args, f"--out_dir={tmp_path / 'a'}"])
     cfg = json.loads((tmp_path / "a" / "config.json").read_text())
     assert cfg["mitigation"] == "snp+l2init+redo+cbp+emb_reset+hold_unseen"
     b = tmp_path / "b"
     killed_at = kill_after(args, b, 60)
     assert 0 < killed_at < 156, "the run was not interrupted in the middle"
-    subprocess.run([sys.executable, str(ROOT / "train.py"), *args, f"--out_dir={b}"], check=True,
-                   stdout=subprocess.DEVNULL)
+    train([*args, f"--out_dir={b}"])
     same_run(tmp_path / "a", b)
     state = torch.load(newest_state(b), weights_only=True)["mitigations"]
     assert state["replaced"] > 0  # ReDo and CBP did replace units in this run

@@ -10,7 +10,7 @@ import pytest
 
 import sweep
 
-GRID = ["--name=t", "--data_dir=data", "--source_mb=0.1", "--vocab=512", "--sizes=micro-25k,micro-100k",
+GRID = ["--name=t", "--data_dir=data", "--source_mb=0.1", "--vocab=512", "--sizes=cpu-1k,cpu-3k",
         "--schedules=continual", "--train_args=--block_size=32 --batch_size=8 --max_tokens=12000 --task_tokens=3000 "
         "--n_ckpt=4 --eval_batches=1 --warmup_tokens=1000",
         "--probe_args=--probe_steps=15 --eval_every=5 --seeds=0,1 --n_boot=50", "--fit_args=--bootstrap 50"]
@@ -21,18 +21,18 @@ def test_sweep_runs_every_stage_once(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("OMP_NUM_THREADS", "2")  # two cores to share out (conftest gives a test process one)
     sweep.main([*GRID, "--list_cells=True"])
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 2 and "--model=micro-100k" in lines[1] and "probe.py" in lines[1]
+    assert len(lines) == 2 and "--model=cpu-3k" in lines[1] and "probe.py" in lines[1]
 
     sweep.main([*GRID, "--cell=1", "--jobs=2"])  # one cell alone, as a job array task would, in a fresh out/
-    assert (tmp_path / "out/t/micro-100k-continual-s0/onset.json").exists()
-    assert not (tmp_path / "out/t/micro-25k-continual-s0").exists()
+    assert (tmp_path / "out/t/cpu-3k-continual-s0/onset.json").exists()
+    assert not (tmp_path / "out/t/cpu-1k-continual-s0").exists()
 
     sweep.main([*GRID, "--jobs=2"])  # the other cell, side by side with nothing: its output in a log
     out = capsys.readouterr().out
     assert "--- cell 0 done in" in out and "1/1 cells" in out  # progress on the console
-    assert "trained: out/t/micro-100k-continual-s0" in out and "probed: out/t/micro-100k-continual-s0" in out
-    assert "done: out/t/micro-25k-continual-s0" in (tmp_path / "out/t/micro-25k-continual-s0.log").read_text()
-    assert json.loads((tmp_path / "out/t/micro-25k-continual-s0/config.json").read_text())["threads"] == max(1, sweep.cores() // 2)
+    assert "trained: out/t/cpu-3k-continual-s0" in out and "probed: out/t/cpu-3k-continual-s0" in out
+    assert "done: out/t/cpu-1k-continual-s0" in (tmp_path / "out/t/cpu-1k-continual-s0.log").read_text()
+    assert json.loads((tmp_path / "out/t/cpu-1k-continual-s0/config.json").read_text())["threads"] == max(1, sweep.cores() // 2)
     summary = json.loads((tmp_path / "out/t/fit/summary.json").read_text())
     assert summary  # the fit ran on both sizes
     for f in ("report.md", "onset_vs_size.png", "probe_curves.png", "forgetting.png", "RUN.md"):
@@ -40,7 +40,7 @@ def test_sweep_runs_every_stage_once(tmp_path, monkeypatch, capsys):
 
     # probing's compute against training's, by hand: fine-tuning tokens, evaluations at a third
     probed = trained = 0
-    for cell in ("micro-25k-continual-s0", "micro-100k-continual-s0"):
+    for cell in ("cpu-1k-continual-s0", "cpu-3k-continual-s0"):
         cfg = json.loads((tmp_path / "out/t" / cell / "config.json").read_text())
         trained += cfg["max_steps"] * cfg["tokens_per_step"]
         for r in map(json.loads, (tmp_path / "out/t" / cell / "probe.jsonl").read_text().splitlines()):
@@ -51,7 +51,7 @@ def test_sweep_runs_every_stage_once(tmp_path, monkeypatch, capsys):
     assert f"command: `python sweep.py {shlex.join([*GRID, '--jobs=2'])}`" in run_md  # quoted: it can be rerun
 
     # a run made before a setting existed was made with its default: not refused as changed
-    path = tmp_path / "out/t/micro-25k-continual-s0/config.json"
+    path = tmp_path / "out/t/cpu-1k-continual-s0/config.json"
     cfg = json.loads(path.read_text())
     del cfg["ckpt_from_tokens"]
     path.write_text(json.dumps(cfg))
@@ -67,8 +67,8 @@ def test_mitigation_axis_names_cells_and_refuses_unknown(tmp_path, monkeypatch, 
     monkeypatch.chdir(tmp_path)
     sweep.main([*GRID, "--mitigations=none,snp", "--list_cells=True"])
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 4 and "--out_dir=out/t/micro-25k-continual-s0 " in lines[0]
-    assert "--out_dir=out/t/micro-25k-continual-s0-snp" in lines[2] and "--snp_every=1000" in lines[2]
+    assert len(lines) == 4 and "--out_dir=out/t/cpu-1k-continual-s0 " in lines[0]
+    assert "--out_dir=out/t/cpu-1k-continual-s0-snp" in lines[2] and "--snp_every=1000" in lines[2]
     assert "--snp_every" not in lines[0]
     with pytest.raises(SystemExit, match="unknown: snpp"):
         sweep.main([*GRID, "--mitigations=none,snpp", "--list_cells=True"])
@@ -114,7 +114,7 @@ def test_a_stage_after_another_in_the_same_worker_equals_a_fresh_process(tmp_pat
     not reach the next: a run trained after another in one worker is bit-identical to the same
     command run as its own process."""
     monkeypatch.chdir(tmp_path)
-    base = (f"--data_dir={corpus_dir} --model=micro-25k --block_size=32 --batch_size=8 --warmup_tokens=1024 "
+    base = (f"--data_dir={corpus_dir} --model=cpu-1k --block_size=32 --batch_size=8 --warmup_tokens=1024 "
             "--max_tokens=8192 --task_tokens=2048 --n_ckpt=2 --eval_batches=1 --cpu_threads=1 --ckpt_every_tasks=1")
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=sweep.start_worker,
                              initargs=(2,)) as pool:

@@ -1,13 +1,17 @@
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import traceback
+from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 import torch
 
+import train as train_script
 from configurator import configure
 from conftest import ROOT
 from test_model import closed_form
@@ -15,8 +19,30 @@ from test_model import closed_form
 TINY = ["--model=micro-25k", "--block_size=32", "--batch_size=8", "--warmup_tokens=1024", "--lr=3e-3"]
 
 
-def train(args, check=True, **kw):
-    p = subprocess.run([sys.executable, str(ROOT / "train.py"), *args], capture_output=True, text=True, **kw)
+def train(args, check=True, env=None):
+    """`python train.py args`: its exit status and output, as subprocess.run gives them. Run here in
+    the test's process, as sweep.py's workers run a stage (test_sweep checks that this equals a
+    fresh process), which saves the 2 s a process takes to import torch; with env, in a fresh
+    process with that environment."""
+    if env is not None:
+        p = subprocess.run([sys.executable, str(ROOT / "train.py"), *args], capture_output=True, text=True, env=env)
+    else:
+        out, err, code, threads = io.StringIO(), io.StringIO(), 0, torch.get_num_threads()
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", threads)))  # as a fresh process starts
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                train_script.main(args)
+            except SystemExit as e:  # as the interpreter reports it: the message on stderr, status 1
+                if e.code not in (None, 0):
+                    code = e.code if isinstance(e.code, int) else 1
+                    if not isinstance(e.code, int):
+                        print(e.code, file=sys.stderr)
+            except Exception:
+                traceback.print_exc()
+                code = 1
+            finally:
+                torch.set_num_threads(threads)  # --cpu_threads sets it for the process
+        p = subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
     if check and p.returncode != 0:
         raise AssertionError(p.stdout + p.stderr)
     return p
