@@ -26,11 +26,11 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 
-import numpy as np
 import torch
 from torch.func import functional_call, grad_and_value, vmap
 
 from checkpoint import CheckpointError, read_file
+from run_onset import probe_metrics
 from model import (GPT, GPTConfig, adamw, add_lora, estimate_loss, train_only_last,
                    tune_malloc)
 
@@ -44,29 +44,6 @@ def mode_setup(model, mode):
     if mode.startswith("last") and mode[4:].isdigit():
         return "last", train_only_last(model, int(mode[4:]))
     raise SystemExit(f"probe.py: unknown mode {mode!r}; use full, lora<r> (lora4) or last<k> (last1)")
-
-
-def auc(steps, curve):
-    """Area under the loss curve over the fine-tuning steps, per step (the mean loss, nats)."""
-    s, c = np.asarray(steps, float), np.asarray(curve, float)
-    return round(float(np.sum((c[1:] + c[:-1]) * np.diff(s)) / 2 / (s[-1] - s[0])), 5)
-
-
-METRICS = ("auc", "auc_no_step0", "final", "zero_shot")  # what every probe record keeps of its curve
-
-
-def probe_metrics(steps, curve):
-    """The numbers a probe record keeps of its curve (evaluated at steps, the first 0):
-    zero_shot  the loss before fine-tuning (where the checkpoint starts);
-    auc        the area under the whole curve per step (the paper's metric);
-    auc_no_step0  the same from the first evaluation after step 0 on (how it learns, without
-               where it starts);
-    final      the loss at the end (where it gets to);
-    step0_share  the part of auc that the step-0 evaluation carries (its trapezoid half)."""
-    whole = auc(steps, curve)
-    after = auc(steps[1:], curve[1:]) if len(steps) > 2 else curve[-1]
-    share = (steps[1] - steps[0]) * curve[0] / 2 / ((steps[-1] - steps[0]) * whole) if len(steps) > 1 else 1.0
-    return dict(zero_shot=curve[0], auc=whole, auc_no_step0=after, final=curve[-1], step0_share=round(share, 5))
 
 
 def result(mode, kind, lr, seed, trainable, steps, curves):

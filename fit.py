@@ -52,7 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import diagnostics
+import relate
 import report
 import run_onset
 from configurator import code_version
@@ -101,7 +101,7 @@ class Run:
     records: list             # probe.jsonl records with best_lr == true
     metric: str = "final"     # the probe metric the onsets were estimated from
     head: dict | None = None  # onset.json's head mode: tokens, mean_curve, onset_tokens, best_tokens
-    diagnostics: dict | None = None  # onset.json's table of checkpoint diagnostics (diagnostics.table)
+    diagnostics: dict | None = None  # onset.json's table of checkpoint diagnostics (relate.table)
 
     @property
     def n(self):
@@ -425,7 +425,7 @@ def main(argv=None):
                            "forget_huber_delta": args.forget_huber_delta, "starts": args.starts},
                "code_version": code_version(), "onset": onset, "forgetting": forgetting, "warnings": warnings,
                "changes": changes_against_reference(runs),
-               "diagnostics": diagnostics.relate([dict(diagnostics=r.diagnostics, tokens=r.head.get("tokens", []),
+               "diagnostics": relate.relate([dict(diagnostics=r.diagnostics, tokens=r.head.get("tokens", []),
                                                        curve=r.head.get("mean_curve", []),
                                                        onset_tokens=r.head.get("onset_tokens"),
                                                        best_tokens=r.head.get("best_tokens"))

@@ -60,17 +60,17 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
-import diagnostics
 import onset
+import relate
 import run_onset
 from configurator import configure
 from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids
-from finetune import METRICS, cores, run_all
+from finetune import cores, run_all
 from schedule import cycle_ends
 from checkpoint import write_json
+from run_onset import METRICS
 from model import tune_malloc
 
 # ----------------------------------------------------------------------------- settings
@@ -272,7 +272,7 @@ def main(argv):
                          f"The other probes are saved in {records_path}. Fix: a training run cannot rewrite a "
                          f"checkpoint, so retrain into a new out_dir for it, or leave it out with --checkpoints={intact}")
     finish(run, run_path, [r for r in records if r["ckpt_step"] in wanted], seed_list,
-           dict(probe_settings=settings, diagnostics=diagnostics.table(cards.values())))
+           dict(probe_settings=settings, diagnostics=relate.table(cards.values())))
 
 
 def choose_checkpoints(run, cards):

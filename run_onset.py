@@ -4,7 +4,7 @@ definitions, dAUC against cycle 1, and the figure of the run. probe.py writes th
 and probe.png after probing; `python probe.py --onset_only=True` recomputes them from
 probe.jsonl alone (records made before a metric existed get it from their curves).
 
-The metrics (finetune.probe_metrics), so that a worse start is never read as a worse learner:
+The metrics (probe_metrics below; every probe record keeps them), so that a worse start is never read as a worse learner:
   auc           the area under the fine-tuning curve per step (the paper's)
   auc_no_step0  the same without the step-0 evaluation: how the checkpoint learns
   final         the loss at the end of the fine-tune: where it gets to
@@ -25,15 +25,39 @@ import os
 
 import numpy as np
 
-import diagnostics
 import onset
-from finetune import METRICS, probe_metrics
+import relate
 
 DEFINITIONS = ("delta", "rise")
 SUMMARY_KEYS = ("metric", "definition", "onset_tokens", "onset_tasks", "interval", "censored", "resolved",
                 "last_tokens", "best_tokens", "ref_tokens")
 
 
+# ----------------------------------------------------------------------------- the metrics of a probe curve
+def auc(steps, curve):
+    """Area under the loss curve over the fine-tuning steps, per step (the mean loss, nats)."""
+    s, c = np.asarray(steps, float), np.asarray(curve, float)
+    return round(float(np.sum((c[1:] + c[:-1]) * np.diff(s)) / 2 / (s[-1] - s[0])), 5)
+
+
+METRICS = ("auc", "auc_no_step0", "final", "zero_shot")  # what every probe record keeps of its curve
+
+
+def probe_metrics(steps, curve):
+    """The numbers a probe record keeps of its curve (evaluated at steps, the first 0):
+    zero_shot  the loss before fine-tuning (where the checkpoint starts);
+    auc        the area under the whole curve per step (the paper's metric);
+    auc_no_step0  the same from the first evaluation after step 0 on (how it learns, without
+               where it starts);
+    final      the loss at the end (where it gets to);
+    step0_share  the part of auc that the step-0 evaluation carries (its trapezoid half)."""
+    whole = auc(steps, curve)
+    after = auc(steps[1:], curve[1:]) if len(steps) > 2 else curve[-1]
+    share = (steps[1] - steps[0]) * curve[0] / 2 / ((steps[-1] - steps[0]) * whole) if len(steps) > 1 else 1.0
+    return dict(zero_shot=curve[0], auc=whole, auc_no_step0=after, final=curve[-1], step0_share=round(share, 5))
+
+
+# ----------------------------------------------------------------------------- onsets
 def complete(records):
     """Fill in the metrics of records made before they existed, from their curves (in place)."""
     for r in records:
@@ -159,6 +183,7 @@ def describe(est):
     return text
 
 
+
 # ----------------------------------------------------------------------------- the figure of a run
 
 METRIC_LABEL = {"auc": "AUC of the validation loss", "auc_no_step0": "AUC without step 0",
@@ -175,7 +200,7 @@ def plot(run, head, records, seed_list, path, diag=None, kind=""):
     import matplotlib.pyplot as plt
 
     first = head.get("full") or next(iter(head.values()))
-    names = [k for k in diagnostics.SUMMARY if diag and any(v is not None for v in diag.get(k) or [])]
+    names = [k for k in relate.SUMMARY if diag and any(v is not None for v in diag.get(k) or [])]
     rows = -(-len(names) // 4)
     w, h = 7.2, 4.4 + 1.5 * rows
     fig = plt.figure(figsize=(w, h))  # laid out by hand, in inches: tight_layout doubles the cost of a probe's figure

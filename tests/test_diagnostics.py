@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 import diagnostics as D
+import relate
 import fit
 from model import GPT, GPTConfig
 from train import main as train
@@ -146,7 +147,7 @@ def fake_run(rng, rise=True):
     diagnostics table in which weight_norm follows the metric and dormant runs against it."""
     tokens = [0, 1e4, 1e5, 1e6, 3e6, 1e7, 3e7]
     curve = [5.0, 4.0, 3.5, 3.4, 3.6, 3.9, 4.3]
-    table = {k: [None] * len(tokens) for k in D.SUMMARY}
+    table = {k: [None] * len(tokens) for k in relate.SUMMARY}
     table["tokens"] = tokens
     table["weight_norm"] = [c + rng.normal(0, 1e-3) for c in curve]
     table["dormant"] = [-c for c in curve]
@@ -156,14 +157,14 @@ def fake_run(rng, rise=True):
 
 def test_relate_finds_what_goes_with_the_probe_metric():
     r = np.random.default_rng(0)
-    out = D.relate([fake_run(r) for _ in range(4)] + [fake_run(r, rise=False)])
+    out = relate.relate([fake_run(r) for _ in range(4)] + [fake_run(r, rise=False)])
     assert out["weight_norm"]["rho"] == pytest.approx(1.0) and out["weight_norm"]["rho_ci"] == [1.0, 1.0]
     assert out["dormant"]["rho"] == pytest.approx(-1.0) and out["weight_norm"]["runs"] == 5
     assert out["weight_norm"]["rose_before_onset"] == 4 and out["weight_norm"]["runs_with_onset"] == 4
     assert out["dormant"]["rose_before_onset"] == 0
     assert out["weight_norm"]["rho_after_best"] == pytest.approx(1.0) and out["weight_norm"]["runs_after_best"] == 5
     assert "mlp_rank" not in out  # never measured in these runs: left out, not reported as zero
-    assert D.spearman([1, 2, 3, 4], [1, 3, 2, 4]) == pytest.approx(0.8)
+    assert relate.spearman([1, 2, 3, 4], [1, 3, 2, 4]) == pytest.approx(0.8)
 
 
 def test_fit_reports_diagnostics_against_the_probe_metric(tmp_path):

@@ -8,6 +8,7 @@ import torch
 
 import finetune
 import probe
+import run_onset
 from test_train import TINY, train
 
 
@@ -256,7 +257,7 @@ def test_default_probe_is_task_length_at_cycle_ends_against_cycle_one(paper_run,
         share = (r["eval_steps"][1] * r["curve"][0] / 2) / (r["eval_steps"][-1] * r["auc"])
         assert r["step0_share"] == pytest.approx(share, rel=1e-3)
         assert r["zero_shot"] == r["curve"][0] and r["final"] == r["curve"][-1]
-        assert r["auc_no_step0"] == pytest.approx(finetune.auc(r["eval_steps"][1:], r["curve"][1:]), abs=1e-5)
+        assert r["auc_no_step0"] == pytest.approx(run_onset.auc(r["eval_steps"][1:], r["curve"][1:]), abs=1e-5)
     assert all(r["dauc"] == 0 for r in recs if r["ckpt_step"] == 200)  # cycle 1: two tasks of 12,800 tokens
     onset = json.loads((run / "onset.json").read_text())
     assert onset["ref_tokens"] == 25600 and onset["definition"] == "delta" and onset["probe_kind"] == "task-length"
