@@ -59,7 +59,7 @@ import sources
 from configurator import configure
 from finetune import cores
 from model import LADDER
-from train import NO_EFFECT
+from train import NO_EFFECT, extends
 
 # ----------------------------------------------------------------------------- settings
 name = "demo"  # runs go to out/<name>/
@@ -254,8 +254,8 @@ def cell_stages(i, out, train, probe):
     if (out / "config.json").exists():
         saved, wanted = json.loads((out / "config.json").read_text()), resolved("train", train)
         diff = drift(saved, wanted, NO_EFFECT + ("device", "compile"), resolved("train", ""))
-        longer = wanted["lr_schedule"] == "constant" and wanted["max_tokens"] > diff.get("max_tokens", (1e30,))[0]
-        if longer:  # train.py extends the run (under a constant lr its steps so far are the same)
+        longer = "max_tokens" in diff and extends(saved, wanted)
+        if longer:  # train.py extends the run
             del diff["max_tokens"]
         if diff:
             raise SystemExit(f"sweep.py: {out} was trained with other settings than this command asks for "

@@ -133,6 +133,15 @@ RESUMABLE = NO_EFFECT + ("lr", "lr_schedule", "min_lr_frac", "warmup_tokens", "g
                          "cpu_threads")
 
 
+def extends(saved, now):
+    """A run saved with settings `saved` may resume with settings `now` that ask for more tokens
+    when both use the constant lr: its steps so far do not depend on where it ends (a cosine lr's
+    would), so the run extended is the run asked for the longer budget from the start (tested).
+    sweep.py asks the same question of a run's config.json."""
+    return (saved.get("lr_schedule", "constant") == now["lr_schedule"] == "constant"
+            and now["max_tokens"] > (saved.get("max_tokens") or 0))
+
+
 def run(argv):
     defaults = configure(dict(globals()), [])  # what a setting was in a run saved before it existed
     config = configure(globals(), argv)
@@ -261,8 +270,8 @@ def run(argv):
         now = dict(config, data_sha256=data_sha)
         diff = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k, defaults.get(k)) != v}
         fixed = {k: d for k, d in diff.items() if k not in RESUMABLE}
-        if "max_tokens" in fixed and lr_schedule == "constant" and max_tokens > (fixed["max_tokens"][0] or 0):
-            del fixed["max_tokens"]  # extended: under a constant lr the steps so far do not depend on the end
+        if "max_tokens" in fixed and extends(saved, now):
+            del fixed["max_tokens"]
         if fixed:
             raise SystemExit(f"train.py: {out} was trained with other settings {fixed} (saved, now); these cannot "
                              "change within a run; fix: rerun with the saved values, or use a new out_dir. "

@@ -201,6 +201,10 @@ def test_the_papers_schedule_restarts_the_warmup_and_checkpoints_cycle_ends(tmp_
     assert (out / "log.jsonl").read_text() == (ext / "log.jsonl").read_text()
     p = train([*args, f"--out_dir={ext}", "--max_tokens=24576", "--lr_schedule=cosine"], check=False)
     assert p.returncode != 0 and "'max_tokens': (12288, 24576)" in p.stdout + p.stderr
+    cos = tmp_path / "cosine"  # nor a run whose past followed a cosine lr, whatever the lr it resumes with
+    train([*args, f"--out_dir={cos}", "--max_tokens=4096", "--lr_schedule=cosine"])
+    p = train([*args, f"--out_dir={cos}", "--max_tokens=6144"], check=False)
+    assert p.returncode != 0 and "'max_tokens': (4096, 6144)" in p.stdout + p.stderr
 
 
 def test_language_order_is_the_papers_for_its_eight_languages():
