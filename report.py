@@ -136,16 +136,16 @@ def plain_summary(s):
     every = [p.get("all_onsets") or {} for p in points]
     d = s.get("definition", "rise")
 
-    def seen(e, m):
+    def seen(e, m):  # established: seen, with an interval closed above (as the side-by-side table marks it)
         x = (e.get(m) or {}).get(d)
-        return x is not None and not x["censored"]
+        return x is not None and not x["censored"] and bool(x.get("interval")) and x["interval"][1] is not None
 
     start_only = sum(1 for e in every if seen(e, "zero_shot") and not seen(e, "auc_no_step0") and not seen(e, "final"))
     learner = sum(1 for e in every if seen(e, "auc_no_step0") or seen(e, "final"))
     if any(every):
-        text.append(f"Split by the part of the fine-tuning curve: {learner} runs have an onset in how they learn "
-                    f"(the AUC without step 0, or the final loss); in {start_only} only the loss before "
-                    "fine-tuning rises (a worse start, not a worse learner).")
+        text.append(f"Split by the part of the fine-tuning curve: {learner} runs have an established onset in how they "
+                    f"learn (the AUC without step 0, or the final loss); in {start_only} only the loss before "
+                    "fine-tuning has one (a worse start, not a worse learner).")
     for g in o["groups"]:
         text.append(f"Onset law, {g['schedule']}/{g['mode']}: **{g['verdict']}** (alpha {g['alpha']:.2f} "
                     f"{fmt_ci(g['alpha_ci'])}" + (f"; censored likelihood {g['censored_fit']['alpha']:.2f} "

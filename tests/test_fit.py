@@ -437,11 +437,15 @@ def test_report_puts_every_onset_side_by_side(tmp_path):
     none = dict(seen, onset_tokens=None, interval=None, censored=True)
     every = {"zero_shot": {"delta": {"full": seen}, "rise": {"full": seen}},
              "auc_no_step0": {"delta": {"full": none}, "rise": {"full": none}}}
-    for d in dirs[:2]:
+    open_above = dict(seen, interval=[2e6, None])  # seen, not established: counted as no learner's onset
+    learner = {"final": {"delta": {"full": open_above}, "rise": {"full": open_above}}}
+    for d, e in zip(dirs[:3], (every, every, learner)):
         onset = json.loads((Path(d) / "onset.json").read_text())
-        (Path(d) / "onset.json").write_text(json.dumps(dict(onset, onsets_by_metric=every, probe_kind="task-length")))
+        (Path(d) / "onset.json").write_text(json.dumps(dict(onset, onsets_by_metric=e, probe_kind="task-length")))
     run_main(dirs, tmp_path / "fit")
     text = (tmp_path / "fit" / "report.md").read_text()
+    assert ("0 runs have an established onset in how they learn (the AUC without step 0, or the final loss); in 2 "
+            "only the loss before fine-tuning has one") in text
     table = text[text.index("## Every onset, side by side"):].split("\n\n## ")[0]
     header = next(ln for ln in table.splitlines() if ln.startswith("| schedule"))
     cols = [c.strip() for c in header.strip("|").split("|")]
@@ -451,7 +455,8 @@ def test_report_puts_every_onset_side_by_side(tmp_path):
     row = rows[names[0]]
     assert row[cols.index("dAUC > 0 for good: before fine-tuning")] == "3e+06"
     assert row[cols.index("rise from the best so far: AUC without step 0")] == "none ≤ 1e+08"
-    assert all(rows[n][cols.index("rise from the best so far: final loss")] == "–" for n in names)
+    assert all(rows[n][cols.index("rise from the best so far: final loss")] == "–" for n in names[:2] + names[3:])
+    assert rows[names[2]][cols.index("rise from the best so far: final loss")] == "3e+06 (open)"
     assert "Probe: **" in text
 
 
