@@ -353,7 +353,8 @@ def final_train_loss(run):
 def changes_against_reference(runs):
     """Per run (head mode, mean over probe seeds): every metric's change at every probed checkpoint
     against the checkpoint dAUC is measured from (cycle 1), in percent: what the onsets are read from,
-    so a reader sees how far each run is from crossing (rows for report.md's table)."""
+    so a reader sees how far each run is from crossing (rows for report.md's table); and each
+    metric's value at the last checkpoint (nats; mitigations.md compares them)."""
     rows = []
     for r in runs:
         mode = "full" if any(rec["mode_name"] == "full" for rec in r.records) else None
@@ -370,7 +371,8 @@ def changes_against_reference(runs):
         rows.append(dict(run=r.name, N=r.n, schedule=r.config["schedule"], ref_tokens=ref, tokens=tokens,
                          cycles=[t / run_onset.cycle_tokens(r.config) for t in tokens],
                          change={k: [round(100 * (np.mean(v[t]) / np.mean(v[ref]) - 1), 2) if t in v else None
-                                     for t in tokens] for k, v in by.items()}))
+                                     for t in tokens] for k, v in by.items()},
+                         last={k: round(float(np.mean(v[tokens[-1]])), 5) for k, v in by.items() if tokens[-1] in v}))
     return rows
 
 

@@ -325,6 +325,14 @@ def compare_mitigations(summaries):
         v = [i["final_train_loss"] for i in s["inputs"] if i["schedule"] == schedule and i.get("final_train_loss")]
         return float(np.mean(v)) if v else None
 
+    def learning(s, schedule):
+        """Over the runs of a schedule: the mean AUC at the last checkpoint (nats) and the mean
+        dAUC there against cycle 1 (%), from fit.changes_against_reference; (None, None) without."""
+        rows = [c for c in s.get("changes", []) if c["schedule"] == schedule and c.get("last", {}).get("auc")]
+        if not rows:
+            return None, None
+        return float(np.mean([c["last"]["auc"] for c in rows])), float(np.mean([c["change"]["auc"][-1] for c in rows]))
+
     base, rows = groups(summaries["none"]), []
     for mit, s in sorted(summaries.items()):
         if mit == "none":
@@ -341,7 +349,10 @@ def compare_mitigations(summaries):
             sizes = sorted(set(on_g) | set(on_b))
             ratios = {n: ratio(on_g.get(n), on_b.get(n)) for n in sizes}
             cf = g.get("censored_fit")
+            (auc_g, dauc_g), (auc_b, dauc_b) = learning(s, key[0]), learning(summaries["none"], key[0])
             rows.append(dict(mitigation=mit, schedule=key[0], mode=key[1],
+                             auc_vs_none=None if auc_g is None or auc_b is None else 100 * (auc_g / auc_b - 1),
+                             dauc=dauc_g, dauc_none=dauc_b,
                              onset_ratio={n: v[0] for n, v in ratios.items()},
                              onset_ratio_kind={n: v[1] for n, v in ratios.items()},
                              onsets_seen={n: f"{on_g[n][1]}/{on_g[n][2]}" for n in on_g},
@@ -356,8 +367,9 @@ def compare_mitigations(summaries):
 
 
 def comparison_table(rows):
-    out = ["| mitigation | schedule / mode | onset ratio to none, per size N | alpha [95%] | alpha - alpha(none) "
-           "[95%] | verdict | training-loss cost (nats) |", "|---|---|---|---|---|---|---|"]
+    out = ["| mitigation | schedule / mode | AUC at the last checkpoint vs none | dAUC there vs cycle 1 (none's) | "
+           "onset ratio to none, per size N | alpha [95%] | alpha - alpha(none) [95%] | verdict | training-loss cost "
+           "(nats) |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         kinds, seen = r.get("onset_ratio_kind", {}), r.get("onsets_seen", {})
         ratios = ", ".join(f"{fmt(n)}: " + ("–" if v is None else ("" if kinds.get(n, "=") == "=" else kinds[n])
@@ -368,8 +380,10 @@ def comparison_table(rows):
         diff = "–" if r["diff"] is None else f"{r['diff']:+.3f} {fmt_ci(r['diff_ci'])}" + (
             " (excludes 0)" if r["excludes_zero"] else "")
         cost = "–" if r["loss_cost"] is None else f"{r['loss_cost']:+.3f}"
-        out.append(f"| {r['mitigation']} | {r['schedule']} / {r['mode']} | {ratios} | {alpha} | {diff} | "
-                   f"{r['verdict']} | {cost} |")
+        auc = "–" if r.get("auc_vs_none") is None else f"{r['auc_vs_none']:+.2f}%"
+        dauc = "–" if r.get("dauc") is None else f"{r['dauc']:+.2f}% ({r['dauc_none']:+.2f}%)"
+        out.append(f"| {r['mitigation']} | {r['schedule']} / {r['mode']} | {auc} | {dauc} | {ratios} | {alpha} | "
+                   f"{diff} | {r['verdict']} | {cost} |")
     return "\n".join(out)
 
 
@@ -386,7 +400,10 @@ def write_comparison(out, fit_dirs):
     os.makedirs(out, exist_ok=True)
     write_atomic(os.path.join(out, "mitigations.md"),
                  "# Mitigations against none\n\nOne fit per mitigation (" + ", ".join(f"`{d}`" for d in fit_dirs)
-                 + "). Per (schedule, fine-tuning mode): the onset with the mitigation over the onset without, at "
+                 + "). Per (schedule, fine-tuning mode): how the last checkpoint learns the probe language, the "
+                 "AUC of its fine-tuning with the mitigation against without (mean over runs and probe seeds; "
+                 "negative: it learns better) and its dAUC against cycle 1 (mean over runs; without the mitigation "
+                 "in brackets); the onset with the mitigation over the onset without, at "
                  "every size (geometric means over runs, a run without an onset entering with its bound: >= where "
                  "only the mitigation's runs have such, <= where only the baseline's, – where both; in brackets the "
                  "mitigation's runs with an onset), alpha with its 95% interval (by censored likelihood where runs "

@@ -388,6 +388,25 @@ def test_mitigations_are_fitted_apart_and_compared_with_none(tmp_path, capsys):
         report.write_comparison(tmp_path / "x", [tmp_path / "fit" / "snp"])
 
 
+def test_mitigations_compared_by_how_the_last_checkpoint_learns():
+    """With no onsets to compare (every run censored), mitigations.md still says how the last
+    checkpoint learns: its AUC against none's (mean over runs) and its dAUC against cycle 1."""
+    import report
+
+    def summary(aucs, daucs):
+        runs = [dict(run=f"r{i}", N=888, censored=True, bound=4e7, onset=None) for i in range(len(aucs))]
+        return {"onset": {"groups": [], "skipped": [dict(schedule="continual", mode="full", runs=runs)]},
+                "inputs": [dict(schedule="continual", final_train_loss=2.0)] * len(aucs),
+                "changes": [dict(schedule="continual", change={"auc": [0.0, d]}, last={"auc": a})
+                            for a, d in zip(aucs, daucs)]}
+
+    (row,) = report.compare_mitigations({"none": summary([3.0, 3.2], [-1.0, -2.0]),
+                                         "l2init": summary([3.0 * 0.98, 3.2 * 0.98], [-3.0, -4.0])})
+    assert row["auc_vs_none"] == pytest.approx(-2.0) and row["dauc"] == pytest.approx(-3.5)
+    assert row["dauc_none"] == pytest.approx(-1.5) and row["onset_ratio"] == {888: None}
+    assert "| l2init | continual / full | -2.00% | -3.50% (-1.50%) |" in report.comparison_table([row])
+
+
 def test_censored_line_without_censoring_is_least_squares():
     rng = np.random.default_rng(8)
     x = np.log(np.repeat([888.0, 1107, 1350, 1617, 1908], 4))
