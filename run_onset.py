@@ -4,7 +4,8 @@ definitions, dAUC against cycle 1, and the figure of the run. probe.py writes th
 and probe.png after probing; `python probe.py --onset_only=True` recomputes them from
 probe.jsonl alone (records made before a metric existed get it from their curves).
 
-The metrics (probe_metrics below; every probe record keeps them), so that a worse start is never read as a worse learner:
+The metrics (probe_metrics below; every probe record keeps them), so that a worse start is never
+read as a worse learner:
   auc           the area under the fine-tuning curve per step (the paper's)
   auc_no_step0  the same without the step-0 evaluation: how the checkpoint learns
   final         the loss at the end of the fine-tune: where it gets to
@@ -181,7 +182,6 @@ def describe(est):
         text += "; unresolved: right after the " + ("reference (cycle 1)" if est["definition"] == "delta"
                                                    else "first checkpoint, add earlier ones")
     return text
-
 
 
 # ----------------------------------------------------------------------------- the figure of a run

@@ -6,6 +6,7 @@
 # the eight languages in the paper's order, optimizer and warmup restarted at every task (continual);
 # the stationary runs see the same token counts. Probes: task-length fine-tunes (977 steps of 8 x 128
 # tokens, 100 evaluations) at the first task's end and every cycle's end, 3 probe seeds.
+# Sizes: cpu-500 to cpu-25k (522 to 25,472 non-embedding parameters, 1.7 decades).
 # Budget: five cycles (4x10^7 tokens) unless a part of RUN.md says otherwise: --max_tokens extends
 # finished runs (the lr is constant, so their past is unchanged).
 #   python sweep.py config/study-docs.py --sizes=cpu-1k,cpu-3k --stage=cells      # a part
