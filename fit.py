@@ -311,10 +311,10 @@ def fit_onset_law(runs, delta, starts, warnings):
                  "checkpoints, after a best at the first: the checkpoint grid bounds these onsets but does not "
                  "resolve them, so alpha measures the grid; add earlier checkpoints", warnings)
         fitted.append(result)
-    if len({r.n for r in runs}) < 2:
-        fail(f"all runs have one model size (N = {runs[0].n:.3g}): fewer than 2 distinct model sizes; "
-             "a power law in N needs runs of 2 sizes or more")
-    if not fitted:  # a result, not an error: no onset law is measurable from these runs
+    if len({r.n for r in runs}) < 2:  # a study at one size (mitigations compared there): its runs, no law
+        warn(f"all runs have one model size (N = {runs[0].n:.3g}): no onset law (a power law in N needs runs of 2 "
+             "sizes or more); the runs, their onsets and their changes against cycle 1 are reported", warnings)
+    elif not fitted:  # a result, not an error: no onset law is measurable from these runs
         warn("no (schedule, mode) group has onsets at 2 sizes or more: no onset law fitted; the runs "
              "and their censoring are reported; train longer to see onsets", warnings)
     for g in skipped:

@@ -134,16 +134,13 @@ def test_forgetting_fit_recovers_known_law():
 
 
 @pytest.mark.parametrize("case, message", [
-    ("single size", "fewer than 2 distinct model sizes"),
     ("zero onset", "non-positive onset"),
     ("mixed corpora", "runs mix corpora"),
     ("mixed vocab", "runs mix vocabularies"),
     ("no runs", "no run directories with onset.json"),
 ])
 def test_degenerate_input_refused(tmp_path, case, message):
-    if case == "single size":
-        dirs = [write_run(tmp_path, f"r{k}", 1e5, [1e6, 2e6, 3e6]) for k in range(3)]
-    elif case == "zero onset":
+    if case == "zero onset":
         dirs = [write_run(tmp_path, "r0", 1e4, [1e6, 1e6, 1e6]), write_run(tmp_path, "r1", 1e5, [0.0, 0.0, 0.0])]
     elif case == "mixed corpora":
         dirs = [write_run(tmp_path, "r0", 1e4, [1e6] * 3), write_run(tmp_path, "r1", 1e5, [2e6] * 3, corpus="wiki")]
@@ -156,6 +153,16 @@ def test_degenerate_input_refused(tmp_path, case, message):
         run_main(dirs, tmp_path / "fit")
     text = str(err.value)
     assert text.startswith("fit.py: ") and message in text and "\n" not in text
+
+
+def test_one_size_is_reported_without_a_law(tmp_path):
+    """Runs of one size (a mitigation compared at the smallest size): no law, said so, and the
+    runs and their onsets reported all the same."""
+    dirs = [write_run(tmp_path, f"r{k}", 1e5, [1e6, 2e6, 3e6]) for k in range(3)]
+    summary = run_main(dirs, tmp_path / "fit")
+    assert not summary["onset"]["groups"] and len(summary["onset"]["skipped"][0]["runs"]) == 3
+    assert any("all runs have one model size" in w for w in summary["warnings"])
+    assert "| continual | full | r0 |" in (tmp_path / "fit" / "report.md").read_text()
 
 
 def test_censored_runs_listed_and_checked(tmp_path, capsys):
