@@ -306,8 +306,8 @@ def estimate_delta_onset(tokens, table, n_boot=1000, seed=0, window=3):
     the onset is where it turns positive and stays so to the last checkpoint: on the smooth
     curve of step 2 (in tokens, not log tokens: the checkpoints are cycle ends, evenly spaced),
     the crossing of its value at the reference after which it stays above, with the bootstrap
-    interval of step 3. Censored when the curve ends at or below the reference.
-    Calibrated by calibrate_delta()."""
+    interval of step 3. Censored when the curve ends at or below the reference; open above (not
+    established) when only the last checkpoint is above it. Calibrated by calibrate_delta()."""
     tokens = np.asarray(tokens, dtype=float)
     table = np.atleast_2d(np.asarray(table, dtype=float))
     if tokens.ndim != 1 or table.shape[1] != tokens.size or tokens.size < 3:
@@ -330,6 +330,10 @@ def estimate_delta_onset(tokens, table, n_boot=1000, seed=0, window=3):
     f = f[0]
     point, interval, censored_fraction, shift = bootstrap(x, f, var, df, point, onsets_of, n_boot, seed)
     censored = math.isnan(point)
+    if not censored and interval is not None and point > x[-2]:
+        # above the reference at the last checkpoint only: one checkpoint cannot show that it stays
+        # so (a 522-parameter run crossed at its fifth cycle end and fell back below for 20 more)
+        interval = [interval[0], None]
     ref = float(tokens[0])
     return dict(onset_tokens=None if censored else point * ref, censored=censored,
                 resolved=bool(censored or point > x[1]),

@@ -133,6 +133,14 @@ def test_delta_onset_where_the_curve_turns_above_cycle_one_for_good():
     assert est["interval"][0] <= 13e6 <= est["interval"][1] and est["delta_smooth"][0] == 0
     improving = onset.estimate_delta_onset(cyc * 1e6, 3.0 - 0.01 * cyc + rng.normal(0, 0.003, (3, 16)), n_boot=200)
     assert improving["censored"] and improving["onset_tokens"] is None
+    # above cycle 1 at the last checkpoint only: seen, but not established (open above), as the
+    # 522-parameter run of results/study-docs whose fifth cycle end rose and its next 20 did not
+    last = np.array([3.0, 2.97, 2.98, 2.97, 3.03])
+    est = onset.estimate_delta_onset(np.arange(1, 6) * 8e6, last + rng.normal(0, 0.003, (3, 5)), n_boot=200)
+    assert not est["censored"] and 3.2e7 < est["onset_tokens"] < 4e7 and est["interval"][1] is None
+    two = onset.estimate_delta_onset(np.arange(1, 7) * 8e6, np.append(last, 3.04) + rng.normal(0, 0.003, (3, 6)),
+                                     n_boot=200)
+    assert two["interval"][1] is not None  # and again at the next: established
 
 
 def test_delta_onset_calibration():
