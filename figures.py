@@ -225,6 +225,9 @@ def plot_cycle_curves(path, runs):
                     if mode in (None, rec["mode_name"]):
                         curves.setdefault(rec["tokens"], []).append((rec["eval_steps"], rec["curve"]))
             tails, trained = [], sorted(t for t in curves if t > 0)
+            # at most 8 labelled (the first, the last and evenly between): every curve is drawn
+            named = {trained[i] for i in np.unique(np.linspace(0, len(trained) - 1, min(8, len(trained))).round()
+                                                   .astype(int))} if trained else set()
             for t in sorted(curves):
                 steps = np.array(curves[t][0][0])
                 mean = np.mean([c for _, c in curves[t] if len(c) == len(steps)], axis=0)
@@ -235,7 +238,7 @@ def plot_cycle_curves(path, runs):
                     label = f"first task ({t:.2g} tokens)" if cyc < 1 else f"cycle {cyc:g} ({t:.2g} tokens)"
                 style = dict(color="grey", ls="--") if t == 0 else \
                     dict(color=cmap(0.15 + 0.85 * (trained.index(t) + 1) / len(trained)))
-                ax.plot(steps, mean, lw=1.1, label=label, **style)
+                ax.plot(steps, mean, lw=1.1, label=label if t == 0 or t in named else "_unlabelled", **style)
                 tails.append(mean[len(mean) // 10:])
             if tails:
                 lo, hi = min(map(np.min, tails)), max(map(np.max, tails))
@@ -243,7 +246,8 @@ def plot_cycle_curves(path, runs):
             seeds = len({r.config["seed"] for r in group})
             ax.set(title=f"N = {n:,.0f}, {sch} ({seeds} training seed{'s' if seeds != 1 else ''})",
                    xlabel="probe fine-tuning step")
-            ax.legend(fontsize=6)
+            ax.legend(fontsize=6, title=None if len(named) == len(trained) else
+                      f"{len(named)} of {len(trained)} checkpoints named", title_fontsize=6)
         row[0].set_ylabel("probe-language loss (nats)")
     fig.suptitle("The probe's fine-tuning curves at each probed checkpoint\n(mean over probe and training seeds; "
                  "y axis: the last 90% of the curves)")
