@@ -67,24 +67,27 @@ def plot_onsets(path, onset, what="the probe metric"):
     groups = onset["groups"] + onset["skipped"]
     modes = sorted({g["mode"] for g in groups})
     x_of = side_by_side(groups)
+
+    def at(g, points):
+        return [x_of[(g["schedule"], g["mode"], p["run"])] for p in points]
+
     for g in groups:
         colour, k = COLOURS.get(g["schedule"], "C2"), modes.index(g["mode"])
-        at = lambda points: [x_of[(g["schedule"], g["mode"], p["run"])] for p in points]  # noqa: E731
         label = f"{g['schedule']} / {g['mode']}"
         seen = [p for p in g["runs"] if not p["censored"]]
         if seen:
             errs = np.array([[p["onset"] - p["interval"][0], (p["interval"][1] or p["last_tokens"]) - p["onset"]]
                              if p["interval"] else [0.0, 0.0] for p in seen]).T
-            ax.errorbar(at(seen), [p["onset"] for p in seen], yerr=np.clip(errs, 0, None),
+            ax.errorbar(at(g, seen), [p["onset"] for p in seen], yerr=np.clip(errs, 0, None),
                         fmt="osDvP*"[k % 6], color=colour, alpha=0.8, capsize=2, label=label)
         grid_bound = [p for p in seen if not p["resolved"]]
         if grid_bound:
-            ax.scatter(at(grid_bound), [p["onset"] for p in grid_bound], marker="x", s=90,
+            ax.scatter(at(g, grid_bound), [p["onset"] for p in grid_bound], marker="x", s=90,
                        color=colour, label=f"{label}: unresolved, at the grid's first interval (right after "
                        "cycle 1, or before the second checkpoint)")
         cens = [p for p in g["runs"] if p["censored"]]
         if cens:
-            ax.scatter(at(cens), [p.get("bound") or p["last_tokens"] for p in cens], marker="^", s=60,
+            ax.scatter(at(g, cens), [p.get("bound") or p["last_tokens"] for p in cens], marker="^", s=60,
                        facecolors="none", edgecolors=colour, label=f"{label}: censored or not established, at its bound")
         if g.get("censored_fit"):  # the line by censored likelihood, over every size of the group
             cf, grid = g["censored_fit"], np.geomspace(min(p["N"] for p in g["runs"]), max(p["N"] for p in g["runs"]), 60)

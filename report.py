@@ -61,14 +61,18 @@ METRIC_NAMES = {"auc": "AUC", "auc_no_step0": "AUC without step 0", "final": "fi
 DEFINITION_NAMES = {"delta": "dAUC > 0 for good vs cycle 1 (the paper's)", "rise": "rise from the best so far"}
 
 
+def established(o):
+    """An onset of onset.json's onsets_by_metric that is seen and whose interval is closed above."""
+    return bool(o) and not o["censored"] and bool(o.get("interval")) and o["interval"][1] is not None
+
+
 def onset_cell(o):
     """One onset of onset.json's onsets_by_metric, in a cell: tokens, open above, or none seen."""
     if not o:
         return "–"
     if o["censored"]:
         return f"none ≤ {fmt(o['last_tokens'])}"
-    closed = o["interval"] and o["interval"][1] is not None
-    return fmt(o["onset_tokens"]) + ("" if closed else " (open)") + ("" if o["resolved"] else " (unres.)")
+    return fmt(o["onset_tokens"]) + ("" if established(o) else " (open)") + ("" if o["resolved"] else " (unres.)")
 
 
 def side_by_side(o):
@@ -136,9 +140,8 @@ def plain_summary(s):
     every = [p.get("all_onsets") or {} for p in points]
     d = s.get("definition", "rise")
 
-    def seen(e, m):  # established: seen, with an interval closed above (as the side-by-side table marks it)
-        x = (e.get(m) or {}).get(d)
-        return x is not None and not x["censored"] and bool(x.get("interval")) and x["interval"][1] is not None
+    def seen(e, m):
+        return established((e.get(m) or {}).get(d))
 
     start_only = sum(1 for e in every if seen(e, "zero_shot") and not seen(e, "auc_no_step0") and not seen(e, "final"))
     learner = sum(1 for e in every if seen(e, "auc_no_step0") or seen(e, "final"))
