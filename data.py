@@ -11,6 +11,14 @@ Sources (python data.py SOURCE ...; the readers themselves are in sources.py):
                streamed and decompressed on the fly, keeping the first max_mb MB of whole documents;
                the download is cached (<out>/_cache/cc100/<lang>.txt.xz, .part while incomplete)
                and an interrupted one resumes with an HTTP Range request
+    markov     --n_langs 60 --tokens 300000: random sparse Markov languages over 256 ids (m000, m001,
+               ...) and a held-out one (held), each id followed by one of 4 successors with
+               probabilities --probs .5,.25,.15,.1 (entropy 1.21 nats): the positive control's stream,
+               on which small models lose plasticity (written as ids: the 256 byte tokens of a
+               257-id vocabulary, no text, no tokenizer)
+    permuted   --path FILE --n_langs 60 --max_mb 0.2: one text with its word types permuted anew for
+               every language (p000, ...; held), tokenized as any text (the anchor's "permuted
+               Shakespeare", Farias and Jozefiak 2025)
     verify     --path data/<corpus>: check every bin against its meta.json, one line per language
 
 A built corpus (one directory, swapped in whole when its build completes):
@@ -42,13 +50,15 @@ import shutil
 import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from checkpoint import write_json
-from sources import CC100_URL, SCRIPTS, DataError, cc100_sources, synthetic_sources, textdir_sources
+from sources import (CC100_URL, MARKOV_PROBS, SCRIPTS, DataError, cc100_sources, markov_entropy, markov_sources,
+                     permuted_sources, synthetic_sources, textdir_sources)
 from vocab import Vocab, get_tokenizer, load_vocab
 
 
@@ -82,11 +92,7 @@ def build_corpus(name, sources, data_dir="data", vocab_k=8192, val_frac=0.05, va
     built in a temporary directory and swapped in only when complete."""
     enc, tok_name = get_tokenizer()
     num_threads = num_threads or os.cpu_count() or 1
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    final, tmp = data_dir / name, data_dir / f".{name}.building-{os.getpid()}"
-    _clean_stale(data_dir, name)
-    try:
+    with _building(data_dir, name) as tmp:
         counts, metas, t0, text_bytes = {}, {}, time.time(), 0
         with ThreadPoolExecutor(num_threads) as pool:
             for lang, (source, docs) in sources.items():
@@ -110,13 +116,43 @@ def build_corpus(name, sources, data_dir="data", vocab_k=8192, val_frac=0.05, va
                                                     chunk_bytes), jobs)
             for (d, split), (n, sha) in zip(jobs, done):
                 metas[d.name].update({f"{split}_tokens": n, f"{split}_sha256": sha})
-        for lang, meta in metas.items():
-            meta.update(tokens=meta["train_tokens"] + meta["val_tokens"], dtype=np.dtype(vocab.dtype).name,
-                        vocab_size=vocab.size, vocab_hash=vocab.hash)
-            write_json(tmp / lang / "meta.json", meta)
-            write_json(tmp / lang / "verified.json",
-                       {s: _stamp(tmp / lang / f"{s}.bin", meta[f"{s}_sha256"]) for s in ("train", "val")})
-        write_json(tmp / "vocab.json", vocab.to_json())
+        _write_metas(tmp, metas, vocab)
+    return Path(data_dir) / name
+
+
+def build_id_corpus(name, sources, data_dir="data"):
+    """A corpus of languages given as token ids ({lang: (description, make)}, make() -> (train ids,
+    val ids), each id a byte 0..255): the compact vocabulary of the 256 byte tokens and
+    end-of-text, so a model sees exactly these ids (sources.markov_sources)."""
+    enc, tok_name = get_tokenizer()
+    vocab = Vocab(enc, tok_name, [enc.encode_single_token(bytes([b])) for b in range(256)] + [enc.eot_token])
+    with _building(data_dir, name) as tmp:
+        metas = {}
+        for lang, (source, make) in sources.items():
+            (tmp / lang).mkdir(parents=True)
+            meta = dict(language=lang, source=str(source), tokenizer=tok_name, bytes=0, documents=1, duplicates=0)
+            for split, ids in zip(("train", "val"), make()):
+                ids = np.ascontiguousarray(ids, dtype=vocab.dtype)
+                if len(ids) == 0 or int(ids.max()) >= 256:
+                    raise DataError(f"data.py: {lang} from {source}: {split} ids must be 1 or more bytes (0..255)")
+                with open(tmp / lang / f"{split}.bin", "wb") as f:
+                    _append(f, ids)
+                meta.update({f"{split}_tokens": len(ids), f"{split}_sha256": hashlib.sha256(memoryview(ids)).hexdigest()})
+            metas[lang] = meta
+        _write_metas(tmp, metas, vocab)
+    return Path(data_dir) / name
+
+
+@contextmanager
+def _building(data_dir, name):
+    """A temporary directory to build corpus `name` in, swapped in whole when the block completes;
+    removed, with the old corpus left as it was, when it fails."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    final, tmp = data_dir / name, data_dir / f".{name}.building-{os.getpid()}"
+    _clean_stale(data_dir, name)
+    try:
+        yield tmp
         old = data_dir / f".{name}.old-{os.getpid()}"
         if final.exists():
             os.replace(final, old)
@@ -128,7 +164,16 @@ def build_corpus(name, sources, data_dir="data", vocab_k=8192, val_frac=0.05, va
             raise DataError(f"data.py: disk full while writing {e.filename or final}; "
                             "fix: free space or use --out elsewhere") from None
         raise
-    return final
+
+
+def _write_metas(tmp, metas, vocab):
+    for lang, meta in metas.items():
+        meta.update(tokens=meta["train_tokens"] + meta["val_tokens"], dtype=np.dtype(vocab.dtype).name,
+                    vocab_size=vocab.size, vocab_hash=vocab.hash)
+        write_json(tmp / lang / "meta.json", meta)
+        write_json(tmp / lang / "verified.json",
+                   {s: _stamp(tmp / lang / f"{s}.bin", meta[f"{s}_sha256"]) for s in ("train", "val")})
+    write_json(tmp / "vocab.json", vocab.to_json())
 
 
 def _clean_stale(data_dir, name):
@@ -393,7 +438,7 @@ def token_ids(arr, size, chunk=1 << 24):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Build a corpus of per-language token bins.")
-    ap.add_argument("source", choices=["synthetic", "textdir", "cc100", "verify"])
+    ap.add_argument("source", choices=["synthetic", "textdir", "cc100", "markov", "permuted", "verify"])
     ap.add_argument("--name", help="corpus name (default: the source name)")
     ap.add_argument("--path", help="textdir: the text directory; verify: the corpus directory")
     ap.add_argument("--langs", default="", help="comma-separated languages (default: all; cc100: required)")
@@ -411,6 +456,11 @@ def main(argv=None):
     ap.add_argument("--url", default=CC100_URL, help="cc100: base URL of the <lang>.txt.xz files")
     ap.add_argument("--cache", help="cc100: download cache (default: <out>/_cache/cc100)")
     ap.add_argument("--retries", type=int, default=6, help="cc100: consecutive failed attempts allowed")
+    ap.add_argument("--n_langs", type=int, default=60, help="markov, permuted: training languages (one per task)")
+    ap.add_argument("--tokens", type=int, default=300_000, help="markov: training tokens per language")
+    ap.add_argument("--val_tokens", type=int, default=20_000, help="markov: validation tokens per language")
+    ap.add_argument("--probs", default=",".join(f"{p:g}" for p in MARKOV_PROBS),
+                    help="markov: the successors' probabilities (their count is the successors per id)")
     ap.add_argument("--val_frac", type=float, default=0.05)
     ap.add_argument("--val_min_tokens", type=int, default=20_000)
     ap.add_argument("--threads", type=int, default=0)
@@ -422,7 +472,23 @@ def main(argv=None):
         print(f"verifying {args.path}")
         verify_corpus(args.path)
         return
-    if args.source == "synthetic":
+    name = args.name or args.source
+    if args.source == "markov":
+        try:
+            probs = tuple(float(p) for p in args.probs.split(","))
+        except ValueError:
+            raise DataError(f"data.py: --probs must be comma-separated numbers, got {args.probs!r}") from None
+        print(f"building {args.out}/{name}: {args.n_langs} Markov languages and held")
+        t0 = time.time()
+        root = build_id_corpus(name, markov_sources(args.n_langs, args.tokens, args.val_tokens, args.seed, probs),
+                               args.out)
+        print(f"{root}: built in {time.time() - t0:.1f}s (loss floor {markov_entropy(probs):.3f} nats per token)")
+        return
+    if args.source == "permuted":
+        if not args.path:
+            raise DataError("data.py: permuted needs --path FILE (or a directory of text files)")
+        sources = permuted_sources(args.path, args.n_langs, args.seed, args.max_mb or 0.2)
+    elif args.source == "synthetic":
         sources = synthetic_sources(langs, args.seed, int(args.mb * 1e6), args.script)
     elif args.source == "textdir":
         if not args.path:
@@ -432,7 +498,6 @@ def main(argv=None):
         max_mb = 50 if args.max_mb is None else args.max_mb
         sources = cc100_sources(langs, max_mb, args.cache or Path(args.out) / "_cache" / "cc100", args.url,
                                 args.errors, args.retries)
-    name = args.name or args.source
     print(f"building {args.out}/{name} from {args.source} ({', '.join(sources)})")
     t0 = time.time()
     root = build_corpus(name, sources, args.out, args.vocab, args.val_frac, args.val_min_tokens,

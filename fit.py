@@ -380,6 +380,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("runs", nargs="*", help="run directories (out/<run>), e.g. out/*")
     p.add_argument("--out", default="out/fit", help="directory for summary.json, report.md and figures")
+    p.add_argument("--arm", default="", help="the name these runs go by when arms are compared (report.py "
+                   "--compare; sweep.py names each): default, the mitigation their config.json names")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates (forgetting law)")
     p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
     p.add_argument("--huber-delta", type=float, default=0.1, help="Huber delta on log onset residuals")
@@ -418,7 +420,7 @@ def main(argv=None):
     summary = {"inputs": [{"run": r.name, "dir": r.path, **{k: r.config[k] for k in CONFIG_KEYS},
                            "mitigation": r.config.get("mitigation", "none"), "final_train_loss": final_train_loss(r)}
                           for r in runs],
-               "mitigation": runs[0].config.get("mitigation", "none"),
+               "mitigation": args.arm or runs[0].config.get("mitigation", "none"),
                "metric": runs[0].metric, "definition": runs[0].head.get("definition", "rise"),
                "probe_kinds": sorted({r.head.get("probe_kind", "short (made before probe kinds were recorded)")
                                       for r in runs}),

@@ -89,7 +89,7 @@ probe_batch_size = 0  # 0 = the run's batch_size
 n_evals = 100  # evaluations after step 0, evenly spaced (the paper's: every 95 of 9,537 steps)
 eval_every = 0  # > 0: an evaluation every this many steps instead of n_evals
 eval_batches = 4  # fixed probe-language validation batches
-forget_batches = 1  # fixed validation batches per training language, for forgetting
+forget_batches = 1  # fixed validation batches per training language, for forgetting; 0 = none measured
 metric = "auc"  # the head onset's metric: auc | auc_no_step0 | final | zero_shot (onset.json has all four)
 definition = "delta"  # the head onset's definition: delta (dAUC against cycle 1 turns positive for good, the
 # paper's) | rise (onset_tol nats worse than the best checkpoint before it)
@@ -132,8 +132,9 @@ def main(argv):
     if metric not in METRICS or definition not in run_onset.DEFINITIONS:
         raise SystemExit(f"probe.py: metric must be one of {', '.join(METRICS)} and definition one of "
                          f"{', '.join(run_onset.DEFINITIONS)}; got {metric!r}, {definition!r}")
-    if probe_steps < 0 or probe_tokens < 0 or n_evals < 1 or eval_every < 0:
-        raise SystemExit("probe.py: probe_steps, probe_tokens and eval_every must be >= 0 and n_evals >= 1")
+    if probe_steps < 0 or probe_tokens < 0 or n_evals < 1 or eval_every < 0 or forget_batches < 0:
+        raise SystemExit("probe.py: probe_steps, probe_tokens, eval_every and forget_batches must be >= 0 and "
+                         "n_evals >= 1")
     if threads < 1:
         raise SystemExit(f"probe.py: threads must be >= 1, got {threads}")
     if dtype not in ("auto", "float32", "bfloat16", "float64"):
@@ -195,8 +196,9 @@ def main(argv):
     mode_list = [m for m in modes.split(",") if m]
     lrs = [float(x) for x in lr_grid.split(",") if x] or [probe_lr or run.get("peak_lr") or run["lr"]]
     evals = {"probe": fixed_batches(bins[lang]["val"], eval_batches, B, T, name=f"{lang} val.bin")}
-    evals.update({lg: fixed_batches(bins[lg]["val"], forget_batches, B, T, name=f"{lg} val.bin")
-                  for lg in run["train_langs"]})
+    if forget_batches:  # 0: no forgetting curves (a stream of many languages would spend its probe on them)
+        evals.update({lg: fixed_batches(bins[lg]["val"], forget_batches, B, T, name=f"{lg} val.bin")
+                      for lg in run["train_langs"]})
     batches = {}
     for sd in seed_list:
         sampler = Sampler({lang: bins[lang]["train"]}, T, seed=10_000 + sd)
@@ -278,7 +280,7 @@ def main(argv):
 def choose_checkpoints(run, cards):
     """The steps to probe: the `checkpoints` setting's, checked against the run's checkpoints."""
     if checkpoints in ("", "all"):
-        ends = cycle_ends(run["task_tokens"], run["tokens_per_step"], len(run["train_langs"]), run["max_steps"])
+        ends = cycle_ends(run["task_tokens"], run["tokens_per_step"], run_onset.cycle_tasks(run), run["max_steps"])
         at_ends = [s for s in sorted(cards) if s == 0 or s in ends]
         if checkpoints == "" and run.get("ckpt_schedule") == "tasks" and len([s for s in at_ends if s]) >= 3:
             return at_ends

@@ -13,7 +13,7 @@ read as a worse learner:
 
 The definitions:
   delta  the paper's: dAUC_k = 100 (AUC_k / AUC_1 - 1) against cycle 1 (the first checkpoint
-         at or after n_langs tasks; after the first task, or the first trained checkpoint, when
+         at or after a cycle's tasks, cycle_tasks below; after the first task, or the first trained checkpoint, when
          the run is shorter), and the onset where dAUC turns positive and stays so to the last
          checkpoint (onset.estimate_delta_onset), over the checkpoints from cycle 1 on;
   rise   the first point where the metric is onset_tol nats worse than the best checkpoint
@@ -67,9 +67,14 @@ def complete(records):
     return records
 
 
+def cycle_tasks(run):
+    """The tasks of one cycle: a task of every training language, or the run's cycle_tasks (a stream
+    whose every task is a new language sets 1: dAUC against the first task's end)."""
+    return run.get("cycle_tasks") or len(run["train_langs"])
+
+
 def cycle_tokens(run):
-    """The tokens of one cycle: a task of every training language."""
-    return run["task_tokens"] * len(run["train_langs"])
+    return run["task_tokens"] * cycle_tasks(run)
 
 
 def reference_tokens(tokens, run):

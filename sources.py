@@ -394,3 +394,86 @@ def synthetic_sources(langs=None, seed=0, n_bytes=500_000, script="own"):
         raise DataError(f"data.py: unknown synthetic script {script!r}; use one of {', '.join(SCRIPTS)}")
     desc = f"synthetic(seed={seed})" if script == "own" else f"synthetic(seed={seed}, script={script})"
     return {lang: (desc, synthetic_documents(lang, seed, n_bytes, script=script)) for lang in langs}
+
+
+# Streams for the positive control (config/control-*.py): tasks on which small models are known to lose
+# plasticity, each task a language never seen before, the probe's language one never trained on.
+
+MARKOV_PROBS = (0.5, 0.25, 0.15, 0.1)  # the successors' probabilities: entropy 1.21 nats per token
+HELD_INDEX = 10 ** 6  # the held-out (probe) language's index in a stream: never a training language's
+
+
+def markov_table(seed, index, vocab=256, probs=MARKOV_PROBS):
+    """A random sparse Markov language over `vocab` ids: every id has len(probs) distinct successors,
+    drawn uniformly, followed with probabilities `probs`. Returns (successors, probs), successors of
+    shape (vocab, len(probs)). Seeded by (seed, index): index k is the k-th language of a stream."""
+    if len(probs) > vocab or not np.isclose(sum(probs), 1) or min(probs) <= 0:
+        raise DataError(f"data.py: markov successor probabilities {tuple(probs)} must be positive, sum to 1 and "
+                        f"number at most the {vocab} ids; fix: --probs .5,.25,.15,.1 or similar")
+    rng = np.random.default_rng([seed, 7_000_003, index])
+    succ = np.stack([rng.choice(vocab, size=len(probs), replace=False) for _ in range(vocab)])
+    return succ, np.asarray(probs, float)
+
+
+def markov_ids(seed, index, n_tokens, vocab=256, probs=MARKOV_PROBS, chain=4096, stream=0):
+    """n_tokens ids of language (seed, index): independent chains of `chain` tokens, each from a
+    uniformly drawn first id, concatenated (one transition in `chain` is a junction). stream
+    separates draws of the same language (0: training text, 1: validation text)."""
+    succ, p = markov_table(seed, index, vocab, probs)
+    rng = np.random.default_rng([seed, 7_000_003, index, 1 + stream])
+    n_chains = -(-n_tokens // chain)
+    out = np.empty((n_chains, chain), dtype=np.int64)
+    out[:, 0] = rng.integers(vocab, size=n_chains)
+    pick = np.searchsorted(np.cumsum(p), rng.random((n_chains, chain - 1)), side="right").clip(max=len(p) - 1)
+    for t in range(1, chain):
+        out[:, t] = succ[out[:, t - 1], pick[:, t - 1]]
+    return out.reshape(-1)[:n_tokens].astype(np.uint16)
+
+
+def markov_entropy(probs=MARKOV_PROBS):
+    """The loss floor of a Markov language, nats per token (what a perfect model reaches)."""
+    p = np.asarray(probs, float)
+    return float(-(p * np.log(p)).sum())
+
+
+def markov_sources(n_langs, n_tokens, val_tokens=20_000, seed=0, probs=MARKOV_PROBS, held="held"):
+    """{lang: (description, (train ids, val ids))} for n_langs random sparse Markov languages m000,
+    m001, ... and one more, `held`, the probe's (drawn as language HELD_INDEX: never a training one,
+    whatever n_langs is). Each language's ids are 0..255, the byte ids of a compact vocabulary
+    (data.build_id_corpus)."""
+    if n_langs < 1 or n_tokens < 1 or val_tokens < 1:
+        raise DataError(f"data.py: markov needs --n_langs, --tokens and --val_tokens >= 1, got {n_langs}, "
+                        f"{n_tokens}, {val_tokens}")
+    names = [f"m{k:03d}" for k in range(n_langs)] + [held]
+    desc = f"markov(seed={seed}, successors={len(probs)}, probs={','.join(f'{x:g}' for x in probs)})"
+    return {lang: (f"{desc}[{HELD_INDEX if lang == held else k}]",
+                   lambda k=(HELD_INDEX if lang == held else k): (markov_ids(seed, k, n_tokens, probs=probs),
+                                                          markov_ids(seed, k, val_tokens, probs=probs, stream=1)))
+            for k, lang in enumerate(names)}
+
+
+def permuted_sources(path, n_langs, seed=0, max_mb=0.2, held="held"):
+    """Permuted words (the anchor of Farias and Jozefiak 2025, "Permuted Shakespeare"): one fixed text,
+    the first max_mb MB of the file or directory at path, rewritten n_langs times (p000, p001, ...) and
+    once more for `held`, the probe's, each time with its word types permuted (every occurrence of a
+    word replaced by the same other word of the text: the counts of word types are shuffled, the
+    text's order of words kept) before tokenisation. Punctuation attached to a word moves with it."""
+    path = Path(path)
+    files = sorted(f for f in path.iterdir() if f.name.endswith(TEXT_SUFFIXES)) if path.is_dir() else [path]
+    if not files or not all(f.is_file() for f in files):
+        raise DataError(f"data.py: permuted needs --path to a text file or a directory of them; {path} is neither")
+    docs = list(take_mb((d for f in files for d in read_documents(f)), max_mb))
+    types = sorted({w for d in docs for w in d.split()})
+    if len(types) < 2:
+        raise DataError(f"data.py: {path} has {len(types)} word type(s) in its first {max_mb} MB; "
+                        "a permutation needs two or more; fix: a longer text or a larger --max_mb")
+    names = [f"p{k:03d}" for k in range(n_langs)] + [held]
+
+    def rewritten(k):
+        perm = np.random.default_rng([seed, 9_000_011, k]).permutation(len(types))
+        swap = {w: types[j] for w, j in zip(types, perm)}
+        for d in docs:
+            yield "\n".join(" ".join(swap[w] for w in line.split()) for line in d.split("\n"))
+
+    return {lang: (f"permuted({path.name}, {max_mb:g} MB, seed={seed})[{HELD_INDEX if lang == held else k}]",
+                   rewritten(HELD_INDEX if lang == held else k)) for k, lang in enumerate(names)}

@@ -66,16 +66,19 @@ name = "demo"  # runs go to out/<name>/
 fit_dir = ""  # "" = out/<name>/fit
 data_dir = "data"
 corpus = "synthetic"
-source = "synthetic"  # how to build the corpus when it is missing: synthetic | textdir | cc100
-source_path = ""  # textdir: the directory of <lang>.txt[.xz] files
+source = "synthetic"  # how to build the corpus when it is missing: synthetic | textdir | cc100 | markov | permuted
+source_path = ""  # textdir: the directory of <lang>.txt[.xz] files; permuted: the text (a file or directory)
 source_langs = ""  # comma-separated; "" = all the source has (must include probe_lang)
 source_mb = 0.5  # synthetic: MB per language; cc100: MB kept per language
 source_script = "own"  # synthetic: own | shared | names (sources.synthetic_documents says what each is)
+source_n_langs = 60  # markov, permuted: training languages (a stream whose every task is a new one needs one a task)
+source_tokens = 300_000  # markov: training tokens per language
 vocab = 8192  # compact vocabulary size (0 = full cl100k)
 sizes = "micro-25k,micro-100k,micro-400k"  # model.LADDER names
 schedules = "continual,stationary"
 seeds = "0"  # training seeds: independent runs per size and schedule
-mitigations = "none"  # comma-separated names of MITIGATIONS: each is fitted on its own and compared with none
+mitigations = "none"  # comma-separated names of MITIGATIONS or arms: each is fitted on its own and compared with none
+arms = ""  # a study's own arms, "name: train.py settings; name: ...", added to (or replacing) MITIGATIONS by name
 train_args = ""  # extra train.py settings, e.g. "--block_size=64 --max_tokens=300000"
 max_tokens = 0  # tokens per run, after train_args (0: as they say); a larger one extends finished runs
 probe_args = ""  # extra probe.py settings, e.g. "--probe_steps=60 --seeds=0,1"
@@ -95,6 +98,20 @@ MITIGATIONS = {"none": "", "snp": "--snp_every=1000 --snp_shrink=0.8 --snp_noise
                "hold_unseen": "--hold_unseen=True"}
 
 
+def arm_table():
+    """MITIGATIONS with the study's own arms (the `arms` setting) added or replacing by name."""
+    table = dict(MITIGATIONS)
+    for part in (p.strip() for p in arms.split(";")):
+        if not part:
+            continue
+        arm, colon, args = part.partition(":")
+        if not colon or not arm.strip() or arm.strip() == "none" or " " in arm.strip():
+            raise SystemExit(f"sweep.py: arms must read 'name: --setting=value ...; name: ...' (one word a name, not "
+                             f"none: the arm every other is compared with is train_args alone); got {part!r}")
+        table[arm.strip()] = args.strip()
+    return table
+
+
 def cells():
     return [(size, sch, int(sd), mit) for mit in mitigations.split(",") for size in sizes.split(",")
             for sch in schedules.split(",") for sd in seeds.split(",")]
@@ -106,9 +123,9 @@ def run_dir(size, sch, sd, mit="none"):
 
 def cell_commands(size, sch, sd, mit="none"):
     """The cell's run directory and its train.py and probe.py arguments."""
-    out = run_dir(size, sch, sd, mit)
+    out = run_dir(size, sch, sd, mit)  # the arm's settings after train_args: they are what the arm changes
     train = (f"--data_dir={data_dir} --corpus={corpus} --out_dir={out} --model={size} --schedule={sch} "
-             f"--seed={sd} {MITIGATIONS[mit]} {train_args}" + (f" --max_tokens={max_tokens}" if max_tokens else "")).split()
+             f"--seed={sd} {train_args} {arm_table()[mit]}" + (f" --max_tokens={max_tokens}" if max_tokens else "")).split()
     return out, " ".join(train), f"--run_dir={out} {probe_args}".strip()
 
 
@@ -294,8 +311,13 @@ def ensure_corpus():
         texts = sources.textdir_sources(source_path, langs)
     elif source == "cc100":
         texts = sources.cc100_sources(langs, source_mb, Path(data_dir) / "_cache" / "cc100")
+    elif source == "markov":
+        data.build_id_corpus(corpus, sources.markov_sources(source_n_langs, source_tokens), data_dir)
+        return
+    elif source == "permuted":
+        texts = sources.permuted_sources(source_path, source_n_langs, 0, source_mb)
     else:
-        raise SystemExit(f"sweep.py: unknown source {source!r}; use synthetic, textdir or cc100")
+        raise SystemExit(f"sweep.py: unknown source {source!r}; use synthetic, textdir, cc100, markov or permuted")
     data.build_corpus(corpus, texts, data_dir, vocab)
 
 
@@ -322,9 +344,9 @@ def main(argv):
     unknown = [s for s in sizes.split(",") if s not in LADDER]
     if unknown:
         raise SystemExit(f"sweep.py: unknown model size {', '.join(unknown)}; choose from {', '.join(LADDER)}")
-    unknown = [m for m in mitigations.split(",") if m not in MITIGATIONS]
+    unknown = [m for m in mitigations.split(",") if m not in arm_table()]
     if unknown or "none" not in mitigations.split(","):
-        raise SystemExit(f"sweep.py: mitigations must name none and any of {', '.join(MITIGATIONS)}"
+        raise SystemExit(f"sweep.py: mitigations must name none and any of {', '.join(arm_table())}"
                          + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
     todo = cells()
     if list_cells:
@@ -364,13 +386,13 @@ def main(argv):
             raise SystemExit(f"sweep.py: cells not finished: {', '.join(missing)}; fix: run them first")
         out = Path(fit_dir or Path("out") / name / "fit")
         t_fit = time.time()
-        arms = mitigations.split(",")
-        for mit in arms:  # one fit per mitigation (fit.py refuses to mix them), then the comparison
+        names = mitigations.split(",")
+        for mit in names:  # one fit per mitigation (fit.py refuses to mix them), then the comparison
             these = [run_dir(*c) for c in todo if c[3] == mit]
-            sh(command("fit.py", f"{' '.join(map(str, these))} --out {out if len(arms) == 1 else out / mit} "
-                               f"--overwrite {fit_args}"))  # the study's own fit directory: the grid may have grown
-        if len(arms) > 1:
-            sh(command("report.py", f"--compare {' '.join(str(out / m) for m in arms)} --out {out}"))
+            sh(command("fit.py", f"{' '.join(map(str, these))} --out {out if len(names) == 1 else out / mit} "
+                               f"{f'--arm {mit} ' if len(names) > 1 else ''}--overwrite {fit_args}"))  # the study's own fit directory: the grid may have grown
+        if len(names) > 1:
+            sh(command("report.py", f"--compare {' '.join(str(out / m) for m in names)} --out {out}"))
         cost = probe_cost(runs)
         if _progress["ran"] == 0 and (out / "RUN.md").exists():  # a rerun that trained and probed nothing
             print(f"nothing to train or probe: {out}/RUN.md kept as the run that made the results wrote it")

@@ -10,11 +10,14 @@ Schedules (schedule.py says how each is laid out):
               eight, else in an order fixed by the seed (task_order). restart_at_task=True is the
               paper's schedule: at every task boundary AdamW starts afresh (moments and step
               count) and the learning-rate warmup starts again (config/paper*.py turn it on);
-              reset_optimizer_at_task=True resets the optimizer alone (earlier studies);
-  stationary  every sequence of every batch from a language drawn uniformly from the mixture.
+              reset_optimizer_at_task=True resets the optimizer alone (earlier studies), warmup_at_task=True
+              restarts the warmup alone;
+  stationary  every sequence of every batch from a language drawn uniformly from the mixture (every
+              training language, or the first mixture_langs of the task order).
 
 Checkpoints (ckpt_schedule): "tasks" (the default, the paper's protocol) at the end of the
-first task and of every cycle (ckpt_every_tasks=k: of every k-th task), plus n_ckpt - 1
+first task and of every cycle (a task of every training language, or cycle_tasks tasks;
+ckpt_every_tasks=k: of every k-th task), plus n_ckpt - 1
 log-spaced points inside the first task; a stationary run uses the same token cadence, so it
 is probed at the same token counts. "log" and "linear": n_ckpt points spaced so in tokens
 ("log" from ckpt_from_tokens on when it is set). Step 0 (the initialisation) and the last step
@@ -97,6 +100,11 @@ beta2 = 0.95
 grad_clip = 1.0  # 0 = off
 restart_at_task = False  # continual: at every task boundary a fresh AdamW state and the lr warmup again (the paper's)
 reset_optimizer_at_task = False  # continual: a fresh AdamW state at every task boundary, the lr going on (earlier studies)
+warmup_at_task = False  # continual: the lr warmup again at every task boundary, the AdamW state going on
+cycle_tasks = 0  # tasks in a cycle (checkpoints at cycle ends; cycle 1 is the probe's reference); 0 = a task of every
+# training language (the paper's). A stream whose every task is a new language has no cycles: 1 makes each task one
+mixture_langs = 0  # stationary: the mixture is the first k languages of the task order (a continual run's first k
+# tasks' with the same seed); 0 = every training language
 task_order = "auto"  # continual: auto (the paper's order for its eight languages, else by seed) | seed | a list
 ckpt_schedule = "tasks"  # tasks | log | linear
 ckpt_every_tasks = 0  # tasks: a checkpoint at the end of every k-th task; 0 = of every cycle (the paper's)
@@ -160,8 +168,13 @@ def run(argv):
         raise SystemExit("train.py: ckpt_schedule must be tasks|log|linear and lr_schedule constant|cosine")
     if ckpt_every_tasks < 0 or n_ckpt < 1 or ckpt_from_tokens < 0 or lr < 0:
         raise SystemExit("train.py: n_ckpt must be >= 1, and ckpt_every_tasks, ckpt_from_tokens and lr >= 0")
-    if restart_at_task and reset_optimizer_at_task:
-        raise SystemExit("train.py: restart_at_task resets the optimizer already; fix: leave reset_optimizer_at_task off")
+    if restart_at_task and (reset_optimizer_at_task or warmup_at_task):
+        raise SystemExit("train.py: restart_at_task resets the optimizer and restarts the warmup already; "
+                         "fix: leave reset_optimizer_at_task and warmup_at_task off")
+    if mixture_langs < 0:
+        raise SystemExit(f"train.py: mixture_langs must be >= 0 (0: every training language), got {mixture_langs}")
+    if cycle_tasks < 0:
+        raise SystemExit(f"train.py: cycle_tasks must be >= 0 (0: a task of every training language), got {cycle_tasks}")
     if ckpt_from_tokens and ckpt_schedule != "log":
         raise SystemExit(f"train.py: ckpt_from_tokens places the log schedule; fix: --ckpt_schedule=log "
                          f"or leave ckpt_from_tokens at 0 (ckpt_schedule is {ckpt_schedule!r})")
@@ -202,11 +215,13 @@ def run(argv):
     eval_langs = train_langs + ([probe_lang] if probe_lang else [])
     bins, vocab = load_corpus(data_dir, corpus, eval_langs)
     data_sha = corpus_fingerprint(metas, eval_langs)
-    sampler = Sampler({lang: bins[lang]["train"] for lang in train_langs}, block_size, seed)
     val = {lang: [(x.to(dev), y.to(dev)) for x, y in fixed_batches(bins[lang]["val"], eval_batches, batch_size,
                                                                    block_size, name=f"{lang} val.bin")]
            for lang in eval_langs}
     order = stream.language_order(train_langs, task_order, seed)
+    # a stationary run's mixture: every training language, or the first mixture_langs of the task order
+    mixture = order[:mixture_langs] if schedule == "stationary" and mixture_langs else train_langs
+    sampler = Sampler({lang: bins[lang]["train"] for lang in mixture}, block_size, seed)
     diag_seconds = 0.0
     if diagnostics:  # a few sequences of each language's first validation batch; the tokens each side uses
         t_diag = time.time()
@@ -221,15 +236,15 @@ def run(argv):
     if max_steps < 1:
         raise SystemExit(f"train.py: max_tokens={max_tokens} is less than one step ({tokens_per_step} tokens)")
     warmup_steps = max(1, warmup_tokens // tokens_per_step)
-    ckpt_steps = stream.checkpoint_steps(ckpt_schedule, max_steps, tokens_per_step, task_tokens, len(train_langs),
-                                         n_ckpt, ckpt_every_tasks, ckpt_from_tokens)
+    ckpt_steps = stream.checkpoint_steps(ckpt_schedule, max_steps, tokens_per_step, task_tokens,
+                                         cycle_tasks or len(train_langs), n_ckpt, ckpt_every_tasks, ckpt_from_tokens)
 
     def task_of(s):
         return stream.task_of(s, schedule, task_tokens, tokens_per_step, order)
 
-    def lr_at(s):  # with restart_at_task, the warmup counts from the first step of the task
+    def lr_at(s):  # with restart_at_task or warmup_at_task, the warmup counts from the first step of the task
         since = stream.task_start(task_of(s)[0], task_tokens, tokens_per_step) \
-            if restart_at_task and schedule == "continual" else 0
+            if (restart_at_task or warmup_at_task) and schedule == "continual" else 0
         return stream.lr_at(s, peak_lr, warmup_steps, max_steps, lr_schedule, min_lr_frac, since)
 
     # --- model and optimizer
@@ -384,7 +399,10 @@ def run(argv):
             name = out / "ckpt" / f"step_{step:07d}"
             card["sha256"] = save_file(checkpoint_dict(raw_model), name.with_suffix(".pt"))
             write_json(name.with_suffix(".json"), dict(card, time=time.time()))
-            print(f"checkpoint step {step}: " + " ".join(f"{k} {v:.3f}" for k, v in losses.items()))
+            shown = losses if len(losses) <= 10 else {  # a stream of many languages: the task's, their mean, the probe's
+                **({lang: losses[lang]} if lang in losses else {}), "mean": sum(losses[t] for t in train_langs) / len(train_langs),
+                **({probe_lang: losses[probe_lang]} if probe_lang else {})}
+            print(f"checkpoint step {step}: " + " ".join(f"{k} {v:.3f}" for k, v in shown.items()))
         if master and diagnostics and step in ckpt_steps:  # written now or before an interruption
             previous = {k: v.detach().to("cpu", copy=True) for k, v in raw_model.state_dict().items()}
             interval_norms.clear()
