@@ -9,7 +9,7 @@ summary.json.
 report.md          every run's onset, the laws with their intervals and verdicts
 summary.json       everything above as numbers; written last, so its presence means the
                    whole output was written
-mitigations.md     (--compare) each mitigation's fit against that of the runs without one
+mitigations.md     (--compare) each mitigation's fit against that of the runs without one (compare.py)
 """
 
 import json
@@ -291,133 +291,6 @@ def write_report(s):
     return "\n".join(lines)
 
 
-# ----------------------------------------------------------------------------- mitigations against none
-
-def compare_mitigations(summaries):
-    """{mitigation: fit summary} (one fit per mitigation, "none" among them) -> one row per
-    mitigation and (schedule, mode) group that "none" has too: the onset ratio to "none" at every
-    size (geometric means over runs; None where either saw no onset), alpha and its difference from
-    "none" with a 95% interval (Welch), and the training-loss cost (the training languages' loss
-    at the last checkpoint, mean over runs, minus that of "none")."""
-    if "none" not in summaries:
-        raise SystemExit("report.py: the comparison needs the fit of the runs without mitigation (none); "
-                         "fix: add its fit directory")
-
-    def groups(s):
-        return {(g["schedule"], g["mode"]): g for g in s["onset"]["groups"] + s["onset"]["skipped"]}
-
-    def by_size(g):
-        """N -> (geometric mean over runs, runs with an onset, runs): a censored run enters with its
-        bound, so the mean is a lower bound on the runs' mean onset unless every run saw one."""
-        sizes = {}
-        for p in g["runs"]:
-            sizes.setdefault(p["N"], []).append(p["bound"] if p["censored"] else p["onset"])
-        seen = {}
-        for p in g["runs"]:
-            seen[p["N"]] = seen.get(p["N"], 0) + (not p["censored"])
-        return {n: (float(np.exp(np.mean(np.log(v)))), seen[n], len(v)) for n, v in sizes.items()}
-
-    def ratio(m, b):
-        """The onset ratio at one size and what it is: = (all runs saw onsets), >= (only the
-        mitigation's runs have censored ones), <= (only the baseline's), None (both)."""
-        if m is None or b is None or (m[1] < m[2] and b[1] < b[2]):
-            return None, None
-        return m[0] / b[0], "=" if m[1] == m[2] and b[1] == b[2] else (">=" if m[1] < m[2] else "<=")
-
-    def loss(s, schedule):
-        v = [i["final_train_loss"] for i in s["inputs"] if i["schedule"] == schedule and i.get("final_train_loss")]
-        return float(np.mean(v)) if v else None
-
-    def learning(s, schedule):
-        """Over the runs of a schedule: the mean AUC at the last checkpoint (nats) and the mean
-        dAUC there against cycle 1 (%), from fit.changes_against_reference; (None, None) without."""
-        rows = [c for c in s.get("changes", []) if c["schedule"] == schedule and c.get("last", {}).get("auc")]
-        if not rows:
-            return None, None
-        return float(np.mean([c["last"]["auc"] for c in rows])), float(np.mean([c["change"]["auc"][-1] for c in rows]))
-
-    base, rows = groups(summaries["none"]), []
-    for mit, s in sorted(summaries.items()):
-        if mit == "none":
-            continue
-        for key, g in sorted(groups(s).items()):
-            b = base.get(key)
-            if b is None:
-                continue
-            on_g, on_b = by_size(g), by_size(b)
-            # alphas differenced only by least squares without censored runs (with them it is biased)
-            fitted = "alpha" in g and "alpha" in b and not (g.get("censored_fit") or b.get("censored_fit"))
-            ci = regression.alpha_difference_ci(g, b) if fitted else None
-            lg, lb = loss(s, key[0]), loss(summaries["none"], key[0])
-            sizes = sorted(set(on_g) | set(on_b))
-            ratios = {n: ratio(on_g.get(n), on_b.get(n)) for n in sizes}
-            cf = g.get("censored_fit")
-            (auc_g, dauc_g), (auc_b, dauc_b) = learning(s, key[0]), learning(summaries["none"], key[0])
-            rows.append(dict(mitigation=mit, schedule=key[0], mode=key[1],
-                             auc_vs_none=None if auc_g is None or auc_b is None else 100 * (auc_g / auc_b - 1),
-                             dauc=dauc_g, dauc_none=dauc_b,
-                             onset_ratio={n: v[0] for n, v in ratios.items()},
-                             onset_ratio_kind={n: v[1] for n, v in ratios.items()},
-                             onsets_seen={n: f"{on_g[n][1]}/{on_g[n][2]}" for n in on_g},
-                             alpha=cf["alpha"] if cf else g.get("alpha"),
-                             alpha_ci=cf["alpha_ci"] if cf else g.get("alpha_ci"),
-                             alpha_from="censored likelihood" if cf else "least squares", alpha_none=b.get("alpha"),
-                             verdict=g.get("verdict", "no law: onsets at fewer than 2 sizes"),
-                             diff=g["alpha"] - b["alpha"] if fitted else None, diff_ci=ci,
-                             excludes_zero=ci is not None and (ci[0] > 0 or ci[1] < 0),
-                             loss_cost=None if lg is None or lb is None else lg - lb))
-    return rows
-
-
-def comparison_table(rows):
-    out = ["| mitigation | schedule / mode | AUC at the last checkpoint vs none | dAUC there vs cycle 1 (none's) | "
-           "onset ratio to none, per size N | alpha [95%] | alpha - alpha(none) [95%] | verdict | training-loss cost "
-           "(nats) |", "|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        kinds, seen = r.get("onset_ratio_kind", {}), r.get("onsets_seen", {})
-        ratios = ", ".join(f"{fmt(n)}: " + ("–" if v is None else ("" if kinds.get(n, "=") == "=" else kinds[n])
-                                             + f"{v:.2f}") + (f" ({seen[n]})" if n in seen else "")
-                           for n, v in r["onset_ratio"].items())
-        alpha = "–" if r["alpha"] is None else f"{r['alpha']:.3f} {fmt_open(r['alpha_ci'])}" + (
-            " (censored lik.)" if r.get("alpha_from") == "censored likelihood" else "")
-        diff = "–" if r["diff"] is None else f"{r['diff']:+.3f} {fmt_ci(r['diff_ci'])}" + (
-            " (excludes 0)" if r["excludes_zero"] else "")
-        cost = "–" if r["loss_cost"] is None else f"{r['loss_cost']:+.3f}"
-        auc = "–" if r.get("auc_vs_none") is None else f"{r['auc_vs_none']:+.2f}%"
-        dauc = "–" if r.get("dauc") is None else f"{r['dauc']:+.2f}% ({r['dauc_none']:+.2f}%)"
-        out.append(f"| {r['mitigation']} | {r['schedule']} / {r['mode']} | {auc} | {dauc} | {ratios} | {alpha} | "
-                   f"{diff} | {r['verdict']} | {cost} |")
-    return "\n".join(out)
-
-
-def write_comparison(out, fit_dirs):
-    """mitigations.md and mitigations.json in out, from the summary.json of each fit directory."""
-    summaries = {}
-    for d in fit_dirs:
-        path = os.path.join(d, "summary.json")
-        if not os.path.isfile(path):
-            raise SystemExit(f"report.py: {path} is missing; fix: run fit.py into {d} first")
-        s = json.load(open(path))
-        summaries[s.get("mitigation", "none")] = s
-    rows = compare_mitigations(summaries)
-    os.makedirs(out, exist_ok=True)
-    write_atomic(os.path.join(out, "mitigations.md"),
-                 "# Mitigations against none\n\nOne fit per mitigation (" + ", ".join(f"`{d}`" for d in fit_dirs)
-                 + "). Per (schedule, fine-tuning mode): how the last checkpoint learns the probe language, the "
-                 "AUC of its fine-tuning with the mitigation against without (mean over runs and probe seeds; "
-                 "negative: it learns better) and its dAUC against cycle 1 (mean over runs; without the mitigation "
-                 "in brackets); the onset with the mitigation over the onset without, at "
-                 "every size (geometric means over runs, a run without an onset entering with its bound: >= where "
-                 "only the mitigation's runs have such, <= where only the baseline's, – where both; in brackets the "
-                 "mitigation's runs with an onset), alpha with its 95% interval (by censored likelihood where runs "
-                 "are censored), its difference from alpha without (Welch interval; least squares, so only without "
-                 "censored runs), the verdict, and the training-loss cost (the "
-                 "training languages' loss at the last checkpoint, mean over runs, minus that without; positive is "
-                 "worse).\n\n" + comparison_table(rows) + "\n")
-    write_atomic(os.path.join(out, "mitigations.json"), json.dumps(_jsonable(rows), indent=2, allow_nan=False))
-    return rows
-
-
 if __name__ == "__main__":
     import argparse
 
@@ -425,4 +298,6 @@ if __name__ == "__main__":
     ap.add_argument("--compare", nargs="+", required=True, help="fit directories (fit.py --out), none among them")
     ap.add_argument("--out", required=True, help="directory for mitigations.md and mitigations.json")
     a = ap.parse_args()
+    from compare import comparison_table, write_comparison  # the comparison's own file; this command is its name
+
     print(comparison_table(write_comparison(a.out, a.compare)))

@@ -25,3 +25,12 @@ def corpus_dir(tmp_path_factory):
     data.build_corpus("synthetic", sources.synthetic_sources(seed=0, n_bytes=150_000), d, vocab_k=512,
                       val_min_tokens=8_000)
     return d
+
+
+@pytest.fixture(scope="session")
+def markov_dir(tmp_path_factory):
+    """data_dir holding corpus 'markov': eight random sparse Markov languages m000..m007 and 'held',
+    20k training tokens each (the positive control's stream, small)."""
+    d = tmp_path_factory.mktemp("markov")
+    data.build_id_corpus("markov", sources.markov_sources(8, 20_000, val_tokens=4_000), d)
+    return d

@@ -234,3 +234,23 @@ def test_chunk_size_does_not_change_the_corpus(tmp_path):
         {k: v for k, v in snapshot(b).items() if "verified" not in k}
     meta = json.loads((a / "hy" / "meta.json").read_text())
     assert meta["val_tokens"] >= 1000 and meta["train_tokens"] > meta["val_tokens"]
+
+
+def test_markov_corpus_is_written_as_byte_ids(markov_dir, tmp_path, capsys):
+    """A corpus of token ids (data.py markov): the 256 byte tokens and end-of-text as its vocabulary,
+    the bins exactly the languages' ids, loaded and verified as any corpus; the command line builds
+    the same bins and refuses bad probabilities in one line."""
+    bins, vocab = data.load_corpus(markov_dir, "markov", ["m000", "held"], verify=True)
+    assert vocab.size == 257 and vocab.decode([104, 105]) == "hi"
+    assert np.array_equal(bins["m000"]["train"], sources.markov_ids(0, 0, 20_000))
+    assert np.array_equal(bins["held"]["val"], sources.markov_ids(0, sources.HELD_INDEX, 4_000, stream=1))
+    data.main(["markov", "--n_langs", "8", "--tokens", "20000", "--val_tokens", "4000", "--out", str(tmp_path)])
+    assert "loss floor 1.208 nats per token" in capsys.readouterr().out
+    for lang in ("m007", "held"):
+        for split in ("train", "val"):
+            assert (tmp_path / "markov" / lang / f"{split}.bin").read_bytes() == \
+                   (markov_dir / "markov" / lang / f"{split}.bin").read_bytes()
+    with pytest.raises(sources.DataError, match="must be comma-separated numbers"):
+        data.main(["markov", "--probs", "half,half", "--out", str(tmp_path)])
+    with pytest.raises(sources.DataError, match="must be positive, sum to 1"):
+        data.main(["markov", "--probs", ".5,.4", "--n_langs", "1", "--out", str(tmp_path / "x")])

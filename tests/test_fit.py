@@ -346,7 +346,7 @@ def test_mitigations_are_fitted_apart_and_compared_with_none(tmp_path, capsys):
     """Two arms of one study: onsets 50 N^0.6 without a mitigation, 100 N^0.9 with one. Mixed,
     fit.py refuses them; fitted apart, report.py's comparison gives the change in alpha with an
     interval that excludes 0, and the onset ratio at every size."""
-    import report
+    import compare as report
 
     rng = np.random.default_rng(3)
     arms = {}
@@ -398,7 +398,7 @@ def test_mitigations_are_fitted_apart_and_compared_with_none(tmp_path, capsys):
 def test_mitigations_compared_by_how_the_last_checkpoint_learns():
     """With no onsets to compare (every run censored), mitigations.md still says how the last
     checkpoint learns: its AUC against none's (mean over runs) and its dAUC against cycle 1."""
-    import report
+    import compare as report
 
     def summary(aucs, daucs):
         runs = [dict(run=f"r{i}", N=888, censored=True, bound=4e7, onset=None) for i in range(len(aucs))]
@@ -412,6 +412,42 @@ def test_mitigations_compared_by_how_the_last_checkpoint_learns():
     assert row["auc_vs_none"] == pytest.approx(-2.0) and row["dauc"] == pytest.approx(-3.5)
     assert row["dauc_none"] == pytest.approx(-1.5) and row["onset_ratio"] == {888: None}
     assert "| l2init | continual / full | -2.00% | -3.50% (-1.50%) |" in report.comparison_table([row])
+
+
+def test_arms_paired_with_none_by_training_seed():
+    """seed_effects pairs each arm's runs with none's of the same seed and size: with the arm's dAUC
+    at the last checkpoint none's + 5 +- noise, the paired difference's interval holds 5 and is
+    narrower than the unpaired spread (the seeds differ by 3 points alike in both arms); onsets
+    established in every run of both give the mean shift in tasks; a seed none lacks is not paired."""
+    import compare
+
+    def summary(arm, daucs, aucs, onsets, seeds):
+        runs = [dict(run=f"{arm}-s{sd}", all_onsets={"auc": {"delta": dict(
+            censored=o is None, onset_tasks=o, interval=None if o is None else [o - 1, o + 1])}})
+            for sd, o in zip(seeds, onsets)]
+        return {"metric": "auc", "onset": {"groups": [], "skipped": [dict(schedule="continual", mode="full", runs=runs)]},
+                "inputs": [dict(run=f"{arm}-s{sd}", seed=sd, schedule="continual") for sd in seeds],
+                "changes": [dict(run=f"{arm}-s{sd}", N=3312.0, schedule="continual", change={"auc": [0.0, d]},
+                                 last={"auc": a}) for sd, d, a in zip(seeds, daucs, aucs)]}
+
+    base = [2.0, 5.0, 8.0]
+    none = summary("none", base, [3.0, 3.1, 3.2], [4, 6, 8], [0, 1, 2])
+    late = summary("opt_reset", [b + 5 + e for b, e in zip(base, (-0.1, 0.1, 0.0))], [3.3, 3.41, 3.52],
+                   [10, 13, 13], [0, 1, 2])
+    never = summary("wd", [-1.0, -2.0, -3.0, -4.0], [3.0] * 4, [None] * 4, [0, 1, 2, 3])
+    rows = {r["arm"]: r for r in compare.seed_effects({"none": none, "opt_reset": late, "wd": never})}
+    r = rows["opt_reset"]
+    assert r["seeds"] == [0, 1, 2] and r["dauc_diff"][0] == pytest.approx(5.0)
+    assert r["dauc_diff"][1][0] < 5 < r["dauc_diff"][1][1] and np.diff(r["dauc_diff"][1])[0] < 1
+    assert np.diff(r["dauc"][1])[0] > 10  # unpaired, the seeds' spread
+    assert r["auc_vs_none"][0] == pytest.approx(10.0, abs=0.01)
+    assert r["onsets"] == "3/3" and r["onset_shift_tasks"][0] == pytest.approx(6.0)
+    w = rows["wd"]
+    assert w["unpaired"] == 1 and w["onsets"] == "0/3" and w["onset_shift_tasks"] is None
+    table = compare.seed_effects_table(list(rows.values()))
+    assert "| wd | continual | 3.31e+03 | 3 | -2.00% [" in table and "| 0/3 | 3/3, median 6 | – |" in table
+    with pytest.raises(SystemExit, match="needs the fit of the runs without"):
+        compare.seed_effects({"wd": never})
 
 
 def test_censored_line_without_censoring_is_least_squares():

@@ -8,6 +8,7 @@ import json
 import lzma
 import socket
 import threading
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -279,3 +280,56 @@ def test_a_link_copied_as_a_plain_file_is_followed(tmp_path):
     out = sources.textdir_sources(tmp_path / "docs")
     assert out["vi"][0] == str((tmp_path / "wiki" / "vi.txt").resolve())
     assert [d.strip() for d in out["vi"][1]] == ["Xin chao the gioi.", "Mot tai lieu khac."]
+
+
+def test_markov_languages_follow_their_table_and_differ():
+    """A Markov language is its seed and index: the same ids again, another language for another
+    index or seed; every transition inside a chain is one of the id's successors, taken with the
+    given probabilities; the validation stream is another draw of the same language."""
+    ids = sources.markov_ids(0, 3, 40_000, chain=1000)
+    assert ids.dtype == np.uint16 and len(ids) == 40_000 and ids.max() < 256
+    assert np.array_equal(ids, sources.markov_ids(0, 3, 40_000, chain=1000))
+    assert not np.array_equal(ids, sources.markov_ids(0, 4, 40_000, chain=1000))
+    assert not np.array_equal(ids, sources.markov_ids(1, 3, 40_000, chain=1000))
+    val = sources.markov_ids(0, 3, 40_000, chain=1000, stream=1)
+    assert not np.array_equal(ids, val)
+    succ, p = sources.markov_table(0, 3)
+    assert succ.shape == (256, 4) and all(len(set(row)) == 4 for row in succ)
+    for stream in (ids, val):
+        chains = stream.reshape(-1, 1000).astype(int)
+        rank = (succ[chains[:, :-1]] == chains[:, 1:, None]).argmax(-1)
+        assert (succ[chains[:, :-1]] == chains[:, 1:, None]).any(-1).all()  # no transition outside the table
+        assert np.allclose(np.bincount(rank.ravel(), minlength=4) / rank.size, p, atol=0.01)
+    assert sources.markov_entropy() == pytest.approx(1.208, abs=1e-3)
+    with pytest.raises(sources.DataError, match="must be positive, sum to 1"):
+        sources.markov_table(0, 0, probs=(0.5, 0.6))
+    langs = sources.markov_sources(3, 100)
+    assert list(langs) == ["m000", "m001", "m002", "held"]
+    held = langs["held"][1]()[0]
+    assert all(not np.array_equal(held, langs[k][1]()[0]) for k in ("m000", "m001", "m002"))
+    assert np.array_equal(held, sources.markov_sources(50, 100)["held"][1]()[0])  # whatever the stream's length
+
+
+def test_permuted_words_keep_the_text_and_shuffle_its_word_types(tmp_path):
+    """Each language of the permuted stream is the text with its word types permuted: the same
+    number of words per line, the same counts of word types (as a multiset), one word always
+    replaced by the same word; the languages and the held-out one differ."""
+    text = "the cat sat on the mat\nand the dog sat too\n\na cat is not a dog\n"
+    (tmp_path / "en.txt").write_text(text)
+    langs = sources.permuted_sources(tmp_path / "en.txt", 3, seed=0, max_mb=1)
+    assert list(langs) == ["p000", "p001", "p002", "held"]
+    base = [d for d in text.strip().split("\n\n")]
+    outs = {k: list(docs) for k, (_, docs) in langs.items()}
+    words = [w for d in base for w in d.split()]
+    for k, docs in outs.items():
+        assert [len(line.split()) for d in docs for line in d.split("\n")] == \
+               [len(line.split()) for d in base for line in d.split("\n")]
+        mine = [w for d in docs for w in d.split()]
+        assert sorted(Counter(mine).values()) == sorted(Counter(words).values())
+        swap = {}
+        for a, b in zip(words, mine):
+            assert swap.setdefault(a, b) == b  # a word is replaced by the same word everywhere
+    assert len({" ".join(d) for d in outs.values()}) == 4
+    (tmp_path / "one.txt").write_text("word word word\n")
+    with pytest.raises(sources.DataError, match="a permutation needs two or more"):
+        sources.permuted_sources(tmp_path / "one.txt", 2)

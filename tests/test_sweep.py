@@ -129,3 +129,21 @@ def test_a_stage_after_another_in_the_same_worker_equals_a_fresh_process(tmp_pat
     for f in ("log.jsonl", *ckpts):
         assert (tmp_path / "second" / f).read_bytes() == (tmp_path / "fresh" / f).read_bytes(), f
     assert (tmp_path / "first/log.jsonl").read_bytes() != (tmp_path / "fresh/log.jsonl").read_bytes()
+
+
+def test_a_study_names_its_own_arms(tmp_path, monkeypatch, capsys):
+    """`arms` adds a study's own arms (or replaces a mitigation's settings) by name; an arm's settings
+    come after train_args, so an arm that changes a setting train_args gives wins; a malformed
+    arm is refused in one line."""
+    monkeypatch.chdir(tmp_path)
+    grid = [*GRID, "--sizes=cpu-1k", "--train_args=--weight_decay=0 --block_size=32",
+            "--arms=wd: --weight_decay=0.1; snp: --snp_every=7", "--mitigations=none,wd,snp"]
+    sweep.main([*grid, "--list_cells=True"])
+    none, wd, snp = capsys.readouterr().out.strip().splitlines()
+    assert "--out_dir=out/t/cpu-1k-continual-s0-wd" in wd and wd.index("--weight_decay=0 ") < wd.index("--weight_decay=0.1")
+    assert "--snp_every=7" in snp and "--snp_every=1000" not in snp and "--weight_decay=0.1" not in none
+    train = sweep.resolved("train", sweep.cell_commands("cpu-1k", "continual", 0, "wd")[1])
+    assert train["weight_decay"] == 0.1
+    for bad in ("wd --weight_decay=0.1", "none: --lr=1", "two words: --lr=1"):
+        with pytest.raises(SystemExit, match="arms must read"):
+            sweep.main([*grid, f"--arms={bad}", "--list_cells=True"])

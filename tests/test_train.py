@@ -272,3 +272,44 @@ def test_cpu_threads_fixes_the_thread_count_whatever_the_environment(tmp_path, c
     configs = [json.loads((tmp_path / name / "config.json").read_text()) for name in ("fixed", "env")]
     assert [c["threads"] for c in configs] == [1, 1] and configs[0]["cpu_threads"] == 1
     same_run(tmp_path / "fixed", tmp_path / "env")
+
+
+def test_a_stream_of_new_languages(tmp_path, markov_dir):
+    """The positive control's stream (a new language every task): cycle_tasks=1 makes each task a
+    cycle, so the checkpoints fall at every task's end and dAUC is measured against the first
+    task's; warmup_at_task restarts the lr warmup at every task while the Adam state goes on; a
+    stationary run with mixture_langs=k draws every batch from the first k languages of the task
+    order, the languages of a continual run's first k tasks with the same seed."""
+    import run_onset
+
+    common = [f"--data_dir={markov_dir}", "--corpus=markov", "--probe_lang=held", *TINY, "--task_tokens=2048",
+              "--max_tokens=6400", "--n_ckpt=1", "--eval_batches=1", "--log_every=1", "--diagnostics=False"]
+    out = tmp_path / "warmup"  # tasks of 8 steps of 256 tokens; three tasks and a step
+    train([*common, f"--out_dir={out}", "--cycle_tasks=1", "--warmup_at_task=True"])
+    assert [c["step"] for c in sidecars(out)] == [0, 8, 16, 24, 25]
+    lr = {r["step"]: r["lr"] for r in map(json.loads, (out / "log.jsonl").read_text().splitlines())}
+    for start in (0, 8, 16, 24):  # warmup 1024 tokens = 4 steps
+        assert [lr[start + i] for i in range(min(5, 25 - start))] == pytest.approx(
+            [7.5e-4, 1.5e-3, 2.25e-3, 3e-3, 3e-3][:min(5, 25 - start)])
+    state = torch.load(newest_state(out), weights_only=True)["optimizer"]["state"]
+    assert {int(v["step"]) for v in state.values()} == {25}  # never reset
+    cfg = json.loads((out / "config.json").read_text())
+    tokens = {2048 * k for k in range(1, 11)}
+    assert run_onset.reference_tokens(tokens, cfg) == 2048
+    assert run_onset.reference_tokens(tokens, dict(cfg, cycle_tasks=0)) == 8 * 2048  # a task of all 8 languages
+    plain = tmp_path / "plain"  # without cycle_tasks a cycle is a task of each of the 8 languages
+    train([*common, f"--out_dir={plain}"])
+    assert [c["step"] for c in sidecars(plain)] == [0, 8, 25]
+
+    mix = tmp_path / "mix"
+    train([*common, f"--out_dir={mix}", "--schedule=stationary", "--mixture_langs=2", "--batch_size=16"])
+    order = json.loads((mix / "config.json").read_text())["lang_order"]
+    drawn = set().union(*(json.loads(ln)["lang"] for ln in (mix / "log.jsonl").read_text().splitlines()))
+    assert drawn == set(order[:2]) and len(order) == 8
+    first = [json.loads(ln)["lang"] for ln in (plain / "log.jsonl").read_text().splitlines()]
+    assert {first[0], first[8]} == set(order[:2])  # the continual run's first two tasks
+    for bad, message in ((["--restart_at_task=True", "--warmup_at_task=True"], "restarts the warmup already"),
+                         (["--cycle_tasks=-1"], "cycle_tasks must be >= 0"),
+                         (["--mixture_langs=-2"], "mixture_langs must be >= 0")):
+        p = train([*common, f"--out_dir={tmp_path / 'bad'}", *bad], check=False)
+        assert p.returncode != 0 and message in p.stdout + p.stderr
