@@ -433,7 +433,10 @@ def main(argv=None):
                                                        curve=r.head.get("mean_curve", []),
                                                        onset_tokens=r.head.get("onset_tokens"),
                                                        best_tokens=r.head.get("best_tokens"))
-                                                  for r in runs if r.diagnostics and r.head.get("mean_curve")])}
+                                                  for r in runs if r.diagnostics and r.head.get("mean_curve")]),
+               "early_warning": relate.early_warning([dict(diagnostics=r.diagnostics, ref_tokens=r.head.get("ref_tokens"),
+                                                           onset_tokens=r.head["onset_tokens"])
+                                                      for r in runs if r.diagnostics and report.established(r.head)])}
 
     report.write_outputs(args.out, summary, runs, fdata)
     for g in onset["groups"]:

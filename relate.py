@@ -109,3 +109,57 @@ def relate(runs, n_boot=2000, seed=0):
                          rho_after_best_ci=rho_after_ci, runs_after_best=len(after),
                          rose_before_onset=rose if with_onset else None, runs_with_onset=with_onset)
     return out
+
+
+FRACTIONS = ("dormant", "dormant_paper", "inactive", "attn_collapsed", "attn_collapsed_paper", "attn_lazy")
+
+
+def early_warning(runs):
+    """Can a diagnostic warn of the onset before it comes? runs: dicts with "diagnostics" (a table()),
+    "ref_tokens" (the checkpoint dAUC is measured from) and "onset_tokens" (an established onset;
+    runs without one are left out). The rule, per diagnostic: warn at the first checkpoint after the
+    reference where its change since the reference (relative; a difference for fractions) passes a
+    threshold in a direction; direction and threshold are chosen on the other runs (the smallest
+    median |log10(warning / onset)|) and applied to the run left out, from its own checkpoints, in
+    order. Per diagnostic, over runs left out one at a time: the median error as a factor (10^median
+    |log10|; a run never warned counts with its last checkpoint), the runs warned at or before their
+    onset, and the same error for a rule without diagnostics (the geometric mean of the other runs'
+    onsets) as the baseline a diagnostic must beat."""
+    runs = [r for r in runs if r.get("diagnostics") and r.get("onset_tokens") and r.get("ref_tokens") is not None]
+    if len(runs) < 3:
+        return {}
+
+    def changes(r, name):
+        d = r["diagnostics"]
+        at = {t: v for t, v in zip(d["tokens"], d.get(name) or []) if v is not None}
+        ref = at.get(r["ref_tokens"])
+        if ref is None:
+            return None
+        rel = name not in FRACTIONS and ref > 0
+        return [(t, v / ref - 1 if rel else v - ref) for t, v in sorted(at.items()) if t > r["ref_tokens"]]
+
+    def warned(series, sign, theta):
+        return next((t for t, c in series if sign * c >= theta), None)
+
+    def error(series, sign, theta, onset):
+        t = warned(series, sign, theta) or series[-1][0]
+        return abs(math.log10(t / onset))
+
+    out = {}
+    for name in SUMMARY:
+        data = [(changes(r, name), r["onset_tokens"]) for r in runs]
+        data = [(s, o) for s, o in data if s]
+        if len(data) < 3:
+            continue
+        errs, early, base = [], 0, []
+        for i, (series, onset) in enumerate(data):
+            rest = data[:i] + data[i + 1:]
+            rules = [(sign, sign * c) for sign in (1, -1) for s, _ in rest for _, c in s]
+            sign, theta = min(rules, key=lambda rule: np.median([error(s, *rule, o) for s, o in rest]))
+            errs.append(error(series, sign, theta, onset))
+            t = warned(series, sign, theta)
+            early += t is not None and t <= onset
+            base.append(abs(math.log10(onset) - np.mean([math.log10(o) for _, o in rest])))
+        out[name] = dict(error_factor=float(10 ** np.median(errs)), warned_early=early, runs=len(data),
+                         baseline_factor=float(10 ** np.median(base)))
+    return out

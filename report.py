@@ -284,6 +284,19 @@ def write_report(s):
                   + f" | {v['runs_after_best']} | "
                   + (f"{v['rose_before_onset']} of {v['runs_with_onset']}" if v["runs_with_onset"] else "–")
                   + " |" for k, v in d.items()]
+    ew = s.get("early_warning") or {}
+    if ew:
+        lines += ["\n### Early warning: the onset predicted from the diagnostics before it\n",
+                  "A rule per diagnostic (relate.early_warning): warn at the first checkpoint after the reference "
+                  "where its change since the reference passes a threshold, direction and threshold chosen on the "
+                  "other runs with an established onset and applied to the run left out. The median error of the "
+                  "warning against the onset as a factor over runs left out one at a time, the runs warned at or "
+                  "before their onset, and the error of a rule without diagnostics (the other runs' geometric mean "
+                  "onset): a diagnostic that warns must beat it.\n",
+                  "| diagnostic | error factor, left out | warned at or before the onset | runs | "
+                  "without diagnostics |", "|---|---|---|---|---|"]
+        lines += [f"| {k} | {v['error_factor']:.2f} | {v['warned_early']} | {v['runs']} | {v['baseline_factor']:.2f} |"
+                  for k, v in sorted(ew.items(), key=lambda kv: kv[1]["error_factor"])]
     if s["warnings"]:
         lines += ["\n## Warnings\n"] + [f"- {w}" for w in s["warnings"]]
     lines.append("\nFigures: `onset_vs_size.png`, `probe_curves.png`, `probe_parts.png`, `cycle_curves.png` (the probe's\n"
