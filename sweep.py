@@ -9,7 +9,11 @@ The whole study in one command: corpus -> train -> probe -> onset -> fit -> repo
 
 A cell is one (model size, schedule, seed, mitigation): out/<name>/<size>-<schedule>-s<seed>/
 (-<mitigation> appended unless none). With several mitigations, each is fitted on its own into
-<fit_dir>/<mitigation>/ and <fit_dir>/mitigations.md compares each with none. Its
+<fit_dir>/<mitigation>/ and <fit_dir>/mitigations.md compares each with none (compare.py). A study's
+own arms (`arms`: "name: train.py settings; ...") join the mitigations by name, their settings after
+train_args (config/control-arms.py: the protections of the paper's protocol one at a time). Config
+files apply in order, so one can amend another (python sweep.py config/control-markov.py
+config/control-arms.py); `then` names a config swept after this one. Its
 stages are the scripts a user runs by hand (train.py, probe.py): their main() with the
 arguments of the printed command, so a cluster can run the listed commands in parallel
 (Slurm: `sbatch --array=0-N` with `python sweep.py CONFIG --cell=$SLURM_ARRAY_TASK_ID`)
@@ -87,6 +91,7 @@ list_cells = False  # print the cells' commands and stop
 cell = -1  # run only this cell
 jobs = 1  # cells run side by side, each stage with cores // jobs threads
 stage = "all"  # all | cells | fit
+then = ""  # a config file swept after this study, as `python sweep.py <then>` (the demo: two corpora in one command)
 # -----------------------------------------------------------------------------
 
 HERE = Path(__file__).resolve().parent
@@ -339,6 +344,14 @@ def machine():
 
 
 def main(argv):
+    """The study argv asks for; then the one its `then` names, if any (with its own settings alone)."""
+    study(argv)
+    if then and not list_cells:
+        print(f"--- then: python sweep.py {then}", flush=True)
+        main([then])
+
+
+def study(argv):
     global jobs, _pool  # jobs: lowered below to the cores there are
     configure(globals(), argv)
     unknown = [s for s in sizes.split(",") if s not in LADDER]

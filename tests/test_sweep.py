@@ -147,3 +147,18 @@ def test_a_study_names_its_own_arms(tmp_path, monkeypatch, capsys):
     for bad in ("wd --weight_decay=0.1", "none: --lr=1", "two words: --lr=1"):
         with pytest.raises(SystemExit, match="arms must read"):
             sweep.main([*grid, f"--arms={bad}", "--list_cells=True"])
+
+
+def test_then_sweeps_the_config_it_names(tmp_path, monkeypatch):
+    """A config's `then` is swept after it, with its own settings alone (the demo's second corpus)."""
+    (tmp_path / "a.py").write_text(f'name = "a"\nsizes = "cpu-3k"\nthen = "{tmp_path / "b.py"}"\n')
+    (tmp_path / "b.py").write_text('name = "b"\n')
+    seen = []
+
+    def study(argv):
+        sweep.configure(vars(sweep), argv)
+        seen.append((sweep.name, sweep.sizes))
+
+    monkeypatch.setattr(sweep, "study", study)
+    sweep.main([str(tmp_path / "a.py"), "--jobs=1"])
+    assert seen == [("a", "cpu-3k"), ("b", "micro-25k,micro-100k,micro-400k")]
