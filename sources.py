@@ -6,6 +6,10 @@ for data.py to tokenize into a corpus.
                         tests, demo)
     textdir_sources     <lang>.txt, .txt.xz or .txt.gz files, or <lang>/ directories of them
     cc100_sources       CC-100 over HTTP: streamed, cached, resumed with a Range request
+    markov_sources      the positive control's stream: random sparse Markov languages over 256 ids, given
+                        as ids (data.build_id_corpus), a new one for every task and a held-out one
+    permuted_sources    one text with its word types permuted anew for every language (Farias and
+                        Jozefiak 2025's permuted Shakespeare, before subword tokenisation)
 
 A document is a run of non-blank lines (paragraphs); blank lines separate documents.
 Bad input stops with one DataError line naming the problem and the fix.
@@ -444,12 +448,13 @@ def markov_sources(n_langs, n_tokens, val_tokens=20_000, seed=0, probs=MARKOV_PR
     if n_langs < 1 or n_tokens < 1 or val_tokens < 1:
         raise DataError(f"data.py: markov needs --n_langs, --tokens and --val_tokens >= 1, got {n_langs}, "
                         f"{n_tokens}, {val_tokens}")
-    names = [f"m{k:03d}" for k in range(n_langs)] + [held]
     desc = f"markov(seed={seed}, successors={len(probs)}, probs={','.join(f'{x:g}' for x in probs)})"
-    return {lang: (f"{desc}[{HELD_INDEX if lang == held else k}]",
-                   lambda k=(HELD_INDEX if lang == held else k): (markov_ids(seed, k, n_tokens, probs=probs),
-                                                          markov_ids(seed, k, val_tokens, probs=probs, stream=1)))
-            for k, lang in enumerate(names)}
+
+    def language(k):  # (description, make): the ids are drawn when the corpus is written
+        return f"{desc}[{k}]", lambda: (markov_ids(seed, k, n_tokens, probs=probs),
+                                        markov_ids(seed, k, val_tokens, probs=probs, stream=1))
+
+    return {**{f"m{k:03d}": language(k) for k in range(n_langs)}, held: language(HELD_INDEX)}
 
 
 def permuted_sources(path, n_langs, seed=0, max_mb=0.2, held="held"):
@@ -467,13 +472,12 @@ def permuted_sources(path, n_langs, seed=0, max_mb=0.2, held="held"):
     if len(types) < 2:
         raise DataError(f"data.py: {path} has {len(types)} word type(s) in its first {max_mb} MB; "
                         "a permutation needs two or more; fix: a longer text or a larger --max_mb")
-    names = [f"p{k:03d}" for k in range(n_langs)] + [held]
-
     def rewritten(k):
         perm = np.random.default_rng([seed, 9_000_011, k]).permutation(len(types))
         swap = {w: types[j] for w, j in zip(types, perm)}
         for d in docs:
             yield "\n".join(" ".join(swap[w] for w in line.split()) for line in d.split("\n"))
 
-    return {lang: (f"permuted({path.name}, {max_mb:g} MB, seed={seed})[{HELD_INDEX if lang == held else k}]",
-                   rewritten(HELD_INDEX if lang == held else k)) for k, lang in enumerate(names)}
+    desc = f"permuted({path.name}, {max_mb:g} MB, seed={seed})"
+    return {**{f"p{k:03d}": (f"{desc}[{k}]", rewritten(k)) for k in range(n_langs)},
+            held: (f"{desc}[{HELD_INDEX}]", rewritten(HELD_INDEX))}

@@ -24,3 +24,4 @@ train_args = ("--block_size=128 --batch_size=16 --task_tokens=100000 --lr=0 --wa
               "--eval_batches=4")
 probe_args = "--probe_batch_size=8 --n_evals=20 --seeds=0,1,2 --eval_batches=2 --forget_batches=1 --threads=1"
 fit_args = "--bootstrap 300"
+then = "config/demo-control.py"  # the positive control: a stream on which small models do lose plasticity
