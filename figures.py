@@ -236,9 +236,10 @@ def plot_cycle_curves(path, runs):
                 mean = np.mean([c for _, c in curves[t] if len(c) == len(steps)], axis=0)
                 label = "from scratch" if t == 0 else f"{t:.2g} tokens"
                 task, langs = group[0].config.get("task_tokens"), group[0].config.get("train_langs")
-                if t and task and langs:  # in whole tasks: the first task's end, cycle 1, 2, ...
-                    cyc = round(t / task) / len(langs)
-                    label = f"first task ({t:.2g} tokens)" if cyc < 1 else f"cycle {cyc:g} ({t:.2g} tokens)"
+                if t and task and langs:  # in whole tasks: the first task's end, cycle 1, 2, ... (tasks when a
+                    per = group[0].config.get("cycle_tasks") or len(langs)  # cycle is one: a stream of new languages)
+                    cyc, unit = round(t / task) / per, "cycle" if per > 1 else "task"
+                    label = f"first task ({t:.2g} tokens)" if cyc < 1 else f"{unit} {cyc:g} ({t:.2g} tokens)"
                 style = dict(color="grey", ls="--") if t == 0 else \
                     dict(color=cmap(0.15 + 0.85 * (trained.index(t) + 1) / len(trained)))
                 ax.plot(steps, mean, lw=1.1, label=label if t == 0 or t in named else "_unlabelled", **style)
