@@ -147,6 +147,7 @@ def test_calibrate_prints_the_table(capsys):
     out = capsys.readouterr().out
     assert "median estimated / true onset" in out and out.count("| plateau |") == 5 and "| decreasing |" in out
     assert "| plateau | 0.005 | 0.05 |" in out  # the checkpoint-noise rows
+    assert "flat curves: onset established" in out and out.count("\n| 75 | ") == 9  # the paper's onset: 5 lengths x 3 x 3
 
 
 def test_parallel_workers_write_the_same_records(tiny_run, tmp_path):
