@@ -29,10 +29,11 @@ import numpy as np
 
 import onset
 import relate
+import turn
 
 DEFINITIONS = ("delta", "rise")
 SUMMARY_KEYS = ("metric", "definition", "onset_tokens", "onset_tasks", "interval", "censored", "resolved",
-                "last_tokens", "best_tokens", "ref_tokens", "noise_source")
+                "last_tokens", "best_tokens", "ref_tokens", "noise_source", "turn")
 
 
 # ----------------------------------------------------------------------------- the metrics of a probe curve
@@ -148,9 +149,10 @@ def estimate(records, mode, seed_list, run, name, definition, tol, n_boot, cell=
             if set(after) <= set(t):
                 means.append(np.mean(tab, 0)[[t.index(v) for v in after]])
                 replicates.append(other)
-        est = onset.estimate_delta_onset(after, [row[ref:] for row in table], n_boot,
-                                         runs=means if len(means) >= 2 else None)
+        cell = means if len(means) >= 2 else None
+        est = onset.estimate_delta_onset(after, [row[ref:] for row in table], n_boot, runs=cell)
         est["smooth_tokens"], est["noise_replicates"] = after, replicates
+        est["turn"] = turn.estimate_turn(after, [row[ref:] for row in table], n_boot, runs=cell)
     else:
         est = onset.estimate_onset(tokens, table, scratch, tol, n_boot)
         est["smooth_tokens"] = tokens
