@@ -167,8 +167,9 @@ def estimate(records, mode, seed_list, run, name, definition, tol, n_boot, cell=
     return est
 
 
-# what may differ between the training runs of one cell: the seed, and where and with what they ran
-NOT_THE_CELL = ("seed", "out_dir", "resume_changes", "code_version", "torch_version", "max_steps", "max_tokens",
+# what may differ between the training runs of one cell: the seed (and the language order it draws), and where and
+# with what they ran
+NOT_THE_CELL = ("seed", "lang_order", "out_dir", "resume_changes", "code_version", "torch_version", "max_steps", "max_tokens",
                 "ckpt_steps", "cpu_threads", "threads", "device", "data_dir", "world_size", "compile")
 
 
