@@ -377,15 +377,6 @@ def changes_against_reference(runs):
     return rows
 
 
-def turn_summary(runs):
-    """Each run's turn (onset.json's, for the head metric: turn.py) beside its paper's onset, and the
-    turn against N per schedule where turns are established at 3 sizes or more (turn.fit_turn_law)."""
-    points = [dict(run=r.name, N=r.n, schedule=r.config["schedule"], turn=(r.head or {}).get("turn"),
-                   onset=(r.head or {}).get("onset_tokens"), onset_interval=(r.head or {}).get("interval"))
-              for r in runs]
-    return {"runs": points, "laws": turn.fit_turn_law(points)}
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("runs", nargs="*", help="run directories (out/<run>), e.g. out/*")
@@ -437,7 +428,7 @@ def main(argv=None):
                            "forget_huber_delta": args.forget_huber_delta, "starts": args.starts},
                "code_version": code_version(), "onset": onset, "forgetting": forgetting, "warnings": warnings,
                "changes": changes_against_reference(runs),
-               "turn": turn_summary(runs),
+               "turn": turn.turn_summary(runs),
                "diagnostics": relate.relate([dict(diagnostics=r.diagnostics, tokens=r.head.get("tokens", []),
                                                        curve=r.head.get("mean_curve", []),
                                                        onset_tokens=r.head.get("onset_tokens"),

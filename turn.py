@@ -92,6 +92,15 @@ def lowest(x, F):
 
 # ----------------------------------------------------------------------------- the turn across sizes
 
+def turn_summary(runs):
+    """fit.py's runs -> each run's turn (onset.json's, for its head metric) beside its paper's onset, and
+    the turn against N per schedule (fit_turn_law)."""
+    points = [dict(run=r.name, N=r.n, schedule=r.config["schedule"], turn=(r.head or {}).get("turn"),
+                   onset=(r.head or {}).get("onset_tokens"), onset_interval=(r.head or {}).get("interval"))
+              for r in runs]
+    return {"runs": points, "laws": fit_turn_law(points)}
+
+
 def fit_turn_law(points, min_sizes=3):
     """points: [{run, N, schedule, turn: estimate_turn's dict or None}] -> one entry per schedule: the
     established turns, and where they are at min_sizes sizes or more, turn = a N^alpha by least
