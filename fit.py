@@ -55,6 +55,7 @@ import numpy as np
 import relate
 import report
 import run_onset
+import turn
 from configurator import code_version
 from forgetting import fit_forgetting_law
 from regression import (alpha_difference_ci, bounds, calibrate_censored, censored_line, fit_power_law,
@@ -429,6 +430,7 @@ def main(argv=None):
                            "forget_huber_delta": args.forget_huber_delta, "starts": args.starts},
                "code_version": code_version(), "onset": onset, "forgetting": forgetting, "warnings": warnings,
                "changes": changes_against_reference(runs),
+               "turn": turn.turn_summary(runs),
                "diagnostics": relate.relate([dict(diagnostics=r.diagnostics, tokens=r.head.get("tokens", []),
                                                        curve=r.head.get("mean_curve", []),
                                                        onset_tokens=r.head.get("onset_tokens"),
@@ -445,6 +447,8 @@ def main(argv=None):
         print(f"{g['schedule']}/{g['mode']}: alpha = {g['alpha']:.3f} {ci}"
               + (f", censored likelihood {cf['alpha']:.3f} {report.fmt_open(cf['alpha_ci'])}" if cf else "")
               + f" -> {g['verdict']}")
+    for law in summary["turn"]["laws"]:
+        print(f"turn, {law['schedule']}: " + (law["note"] or f"alpha = {law['alpha']:.3f} {report.fmt_ci(law['alpha_ci'])}"))
     print(f"wrote {args.out}/summary.json, report.md and 5 figures")
     return summary
 

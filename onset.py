@@ -1,6 +1,6 @@
 """
-The onset of plasticity loss, estimated from a run's probe curves, and the calibration
-that says how far to believe it.
+The onset of plasticity loss, estimated from a run's probe curves (how far to believe it:
+calibration.py).
 
     python probe.py --calibrate        # bias and coverage on simulated probe curves
 
@@ -47,8 +47,13 @@ So this estimator uses all checkpoints and seeds together:
    best checkpoint is the first and the onset lies before the second (the grid bounds such
    an onset but does not measure it).
 
-Measured bias and coverage: `calibrate()` below, printed by `python probe.py --calibrate`,
-and asserted by tests/test_onset.py; the README has the table.
+The paper's onset (estimate_delta_onset, dAUC against cycle 1) reads cycle-end checkpoints, a
+few to a few dozen, whose training noise (5-30 times the probe seeds' in results/study-docs) the
+probe seeds cannot see: its noise model (cycle_noise) measures that noise from the cell's other
+training runs, else from the run's own cycle ends, else it does not establish an onset.
+
+Measured bias and coverage: calibration.py, printed by `python probe.py --calibrate` and asserted
+by tests/test_calibration.py; the README and docs/protocol.md have the tables.
 """
 
 import functools
@@ -175,6 +180,54 @@ def noise_variance(table, window=3):
     return total, max(df, 1), float(np.mean(nugget / total))
 
 
+MIN_CHECKPOINTS = 5  # a run alone: fewer cycle ends (the reference among them) cannot measure its training noise
+TOO_FEW = "too few checkpoints"
+
+
+def cycle_noise(table, runs=None, window=3):
+    """The noise model of the paper's onset: (variance of the run's seed mean at each checkpoint,
+    degrees of freedom, the training-noise share of it, where the training noise was measured).
+
+    A cycle-end checkpoint carries the noise of its training run (where in the stream it stopped,
+    its last batches, its seed) on top of the probe seeds' (seed_variance), and more probe seeds
+    cannot average it away: cycle to cycle it was 5-30 times the probe-seed noise in
+    results/study-docs. It is measured, whatever the number of checkpoints:
+    - from the cell's training seeds where there are 2 or more (runs: (R, C) seed means at the same
+      checkpoints, this run's among them): the run x checkpoint residual variance of the seed means,
+      each run's offset and each checkpoint's mean removed, (R - 1)(C - 1) degrees of freedom. The
+      training run is the replicate; the probe seeds are nested in it.
+    - else from the run's own checkpoints, with MIN_CHECKPOINTS or more: the second differences of
+      its seed means (Rice 1984), C - 2 degrees of freedom; a curve's bend adds to them, which errs
+      wide.
+    - else not at all (source TOO_FEW): the onset can be seen but not established.
+    Either measure holds the probe-seed noise too; what it holds beyond this run's probe-seed
+    variance is added to it, with Satterthwaite's degrees of freedom. The rule was chosen on
+    simulated flat curves and curves with known onsets (calibration.calibrate_cells): a fourth-
+    difference term added only past a 99% test, as noise_variance does for the rise, established an
+    onset on a quarter of flat 5-cycle curves and 8% of 8-cycle ones."""
+    S, C = table.shape
+    var, df = seed_variance(table, window) if S >= 2 else (np.zeros(C), 0)
+    if runs is not None and len(runs) >= 2:
+        M = np.asarray(runs, dtype=float)
+        if M.shape[1] != C:
+            raise ValueError(f"cycle_noise: runs has {M.shape[1]} checkpoints, the run {C}; fix: the cell's runs at "
+                             "this run's checkpoints")
+        r = M - M.mean(0) - M.mean(1, keepdims=True) + M.mean()
+        df_run = (len(M) - 1) * (C - 1)
+        total, source = float((r * r).sum()) / df_run, f"training seeds ({len(M)} runs)"
+    elif C >= MIN_CHECKPOINTS:
+        d2 = np.diff(table.mean(0), 2)
+        total, df_run, source = float(np.mean(d2 * d2)) / 6, C - 2, "checkpoints"
+    else:
+        return var, df, 0.0, TOO_FEW
+    nugget = max(0.0, total - float(np.mean(var)))
+    if nugget <= 0.0:
+        return var, df, 0.0, source
+    total = var + nugget
+    df = int(np.floor(np.min(total ** 2 / (var ** 2 / max(df, 1) + nugget ** 2 / df_run))))  # Satterthwaite
+    return total, max(df, 1), float(np.mean(nugget / total)), source
+
+
 def crossings(x, F, tol):
     """For each row of F (R, C): the first x where the row exceeds its running minimum (the best
     value before that point) by tol, interpolated linearly (NaN where it never does), and the
@@ -279,7 +332,7 @@ def bootstrap(x, f, var, df, point, onsets_of, n_boot, seed):
     """Step 3 of the estimators: replicate seed means around the smooth curve f with the noise
     var (inflated by t(df)/z), each smoothed and read by onsets_of (R, C) -> (R,) onsets in x
     (NaN: none). Returns (bias-corrected point, 95% interval in tokens [lo, hi or None], fraction
-    of replicates without an onset, the bias removed)."""
+    of replicates without an onset, the bias removed). The interval always holds the point."""
     interval, censored_fraction, shift = None, float(math.isnan(point)), 0.0
     if n_boot > 0 and df > 0:
         rng = np.random.default_rng(seed)
@@ -287,10 +340,17 @@ def bootstrap(x, f, var, df, point, onsets_of, n_boot, seed):
         boot = onsets_of(f + rng.standard_normal((n_boot, x.size)) * np.sqrt(var) * inflate)
         boot = np.where(np.isnan(boot), np.inf, boot)
         censored_fraction = float(np.mean(np.isinf(boot)))
+        raw = point
         if not math.isnan(point) and censored_fraction < 0.5:
             shift = float(np.median(boot)) - point
             point = min(max(point - shift, x[0]), x[-1])
         lo, hi = np.percentile(boot, [2.5, 97.5], method="inverted_cdf") - shift
+        if not math.isnan(raw):
+            # the interval holds the point, corrected or not: where the replicates miss the point altogether
+            # (noise too small to move them, so that they measure the smoother's distortion of a step rather
+            # than the estimate's spread: the loss before fine-tuning, equal in every probe seed), the
+            # correction moved the point as far outside the replicates as they lay from it
+            lo, hi = min(lo, raw, point), max(hi, raw, point)
         spacing = np.diff(x)
         j_lo = min(max(int(np.searchsorted(x, lo)), 1), x.size - 1)
         j_hi = min(max(int(np.searchsorted(x, hi)), 1), x.size - 1) if math.isfinite(hi) else None
@@ -300,14 +360,20 @@ def bootstrap(x, f, var, df, point, onsets_of, n_boot, seed):
     return point, interval, censored_fraction, shift
 
 
-def estimate_delta_onset(tokens, table, n_boot=1000, seed=0, window=3):
+def estimate_delta_onset(tokens, table, n_boot=1000, seed=0, window=3, runs=None):
     """The paper's onset: tokens (C,) increasing, the first one the reference (cycle 1); table
     (S, C) the probe metric per seed from the reference on. dAUC_k = 100 (AUC_k / AUC_ref - 1);
     the onset is where it turns positive and stays so to the last checkpoint: on the smooth
     curve of step 2 (in tokens, not log tokens: the checkpoints are cycle ends, evenly spaced),
-    the crossing of its value at the reference after which it stays above, with the bootstrap
-    interval of step 3. Censored when the curve ends at or below the reference; open above (not
-    established) when only the last checkpoint is above it. Calibrated by calibrate_delta()."""
+    the crossing of the reference's measured seed mean after which it stays above, with the
+    bootstrap interval of step 3. The measured reference, not the smooth curve's value there:
+    at the first checkpoint a smoother averages in the fall that follows cycle 1, so the level
+    came out too low and onsets too early (on 75 simulated cycles the interval covered 80-88%;
+    with the measured level, 96-100%). Censored when the curve ends at or below the reference; open above (not
+    established) when only the last checkpoint is above it, or when the noise cannot be measured
+    (cycle_noise: one run with fewer than MIN_CHECKPOINTS). runs: (R, C) seed means of the cell's
+    training runs at these checkpoints, this run's among them (see cycle_noise), or None.
+    Calibrated by calibration.calibrate_cells()."""
     tokens = np.asarray(tokens, dtype=float)
     table = np.atleast_2d(np.asarray(table, dtype=float))
     if tokens.ndim != 1 or table.shape[1] != tokens.size or tokens.size < 3:
@@ -317,19 +383,20 @@ def estimate_delta_onset(tokens, table, n_boot=1000, seed=0, window=3):
         raise ValueError("checkpoint tokens must be positive and increasing")
     x = tokens / tokens[0]  # in units of the reference's tokens: cycles, when it is cycle 1
     mean = table.mean(0)
-    var, df, nugget_share = noise_variance(table, window)
-    var = np.maximum(np.full(x.size, 1e-12) if var is None else var, 1e-12)
+    var, df, nugget_share, source = cycle_noise(table, runs, window)
+    var = np.maximum(var, 1e-12)
     smooth = Smoother(x, var)
 
     def onsets_of(R):
-        F = smooth(R)[0]
-        return stays_above(x, F, F[:, 0])
+        return stays_above(x, smooth(R)[0], R[:, 0])
 
     f, k = smooth(mean[None])
-    point = float(stays_above(x, f, f[:, 0])[0])
+    point = float(stays_above(x, f, mean[:1])[0])
     f = f[0]
     point, interval, censored_fraction, shift = bootstrap(x, f, var, df, point, onsets_of, n_boot, seed)
     censored = math.isnan(point)
+    if not censored and source == TOO_FEW:
+        interval = [x[0] if interval is None else interval[0], None]  # no measure of the training noise: not established
     if not censored and interval is not None and point > x[-2]:
         # above the reference at the last checkpoint only: one checkpoint cannot show that it stays
         # so (a 522-parameter run crossed at its fifth cycle end and fell back below for 20 more)
@@ -341,155 +408,8 @@ def estimate_delta_onset(tokens, table, n_boot=1000, seed=0, window=3):
                 [round(interval[0] * ref, 3), None if interval[1] is None else round(interval[1] * ref, 3)],
                 censored_fraction=censored_fraction, last_tokens=float(tokens[-1]), ref_tokens=ref,
                 best_tokens=float(tokens[int(np.argmin(f))]),
-                delta_smooth=[float(100 * (v / f[0] - 1)) for v in f], smooth_curve=[float(v) for v in f],
+                ref_level=float(mean[0]), delta_smooth=[float(100 * (v / mean[0] - 1)) for v in f],
+                smooth_curve=[float(v) for v in f],
                 noise_sd=[float(v) for v in np.sqrt(var * table.shape[0])], noise_df=int(df),
-                checkpoint_noise_share=nugget_share, bias_correction=-shift * ref, estimator="smooth-bootstrap",
-                definition="delta")
-
-
-# ----------------------------------------------------------------------------- calibration
-
-SHAPES = ("smooth", "plateau", "decreasing")
-
-
-def simulated_curve(shape, rng, x):
-    """A noiseless probe curve over log10 tokens x (in nats), with a random turning point.
-    smooth: a parabola in log tokens; plateau: a fall, a flat stretch, then a straight rise;
-    decreasing: a curve that only ever improves (it flattens, never rises)."""
-    lo, hi = x[0], x[-1]
-    if shape == "smooth":
-        x0, k = rng.uniform(lo + 0.8, hi - 1.3), rng.uniform(0.1, 0.4)  # k: nats per decade^2
-        return lambda z: 4.0 + k * (z - x0) ** 2
-    if shape == "plateau":
-        xa = rng.uniform(lo + 0.2, lo + 0.8)
-        xp, s = rng.uniform(xa + 0.3, hi - 0.8), rng.uniform(0.15, 0.5)  # s: nats per decade
-        return lambda z: 4.0 + 0.3 * np.maximum(0.0, xa - z) + s * np.maximum(0.0, z - xp)
-    if shape == "decreasing":
-        return lambda z: 4.0 + 0.4 * np.exp(lo - z) - 0.02 * (z - lo)
-    raise ValueError(f"unknown shape {shape!r}; use one of {SHAPES}")
-
-
-def true_onset(shape_fn, x, tol):
-    """Where the noiseless curve first exceeds its minimum by tol (log10 tokens), or None."""
-    fine = np.linspace(x[0], x[-1], 20001)
-    _, o = crossings(fine, shape_fn(fine)[None], tol)
-    return None if math.isnan(o[0]) else float(o[0])
-
-
-def calibrate(noises=(0.005, 0.02, 0.05), shapes=SHAPES, n_sets=200, n_seeds=3, per_decade=10, decades=3,
-              tol=0.05, n_boot=200, seed=0, seed_offset=0.0, nugget=0.0):
-    """Simulate n_sets curve sets per (shape, noise) with known onsets and Gaussian per-seed
-    noise, plus, with seed_offset > 0, a Gaussian offset per seed shared by all checkpoints (as
-    common random numbers give), and, with nugget > 0, a Gaussian deviation per checkpoint
-    shared by all its seeds (what the checkpoint's own training noise gives: the phase of the
-    language cycle, the last batches); run estimate_onset on each. Returns one row per case:
-    median estimated/true onset, coverage of the 95% interval, fraction reported censored,
-    median interval width (ratio)."""
-    rng = np.random.default_rng(seed)
-    tokens = np.logspace(4, 4 + decades, decades * per_decade + 1)
-    x = np.log10(tokens)
-    rows = []
-    for shape in shapes:
-        for sigma in noises:
-            outcomes = []
-            for _ in range(n_sets):
-                fn = simulated_curve(shape, rng, x)
-                truth = true_onset(fn, x, tol)
-                table = fn(x)[None, :] + rng.normal(0.0, sigma, (n_seeds, x.size)) \
-                    + rng.normal(0.0, seed_offset, (n_seeds, 1)) + rng.normal(0.0, nugget, (1, x.size))
-                est = estimate_onset(tokens, table, None, tol, n_boot, seed=int(rng.integers(2 ** 31)))
-                outcomes.append((None if truth is None else 10 ** truth, est))
-            rows.append(dict(shape=shape, noise=sigma, nugget=nugget, **tally(outcomes)))
-    return rows
-
-
-def tally(outcomes):
-    """[(true onset in tokens or None, estimate)] of one calibration case -> its row: the number of
-    sets, median estimated / true onset, coverage of the 95% interval, fraction reported censored,
-    median interval width (hi / lo)."""
-    ratios, covered, widths = [], [], []
-    for truth, est in outcomes:
-        if truth is None:
-            continue
-        if est["censored"]:
-            ratios.append(math.inf)
-            covered.append(False)
-            continue
-        ratios.append(est["onset_tokens"] / truth)
-        lo, hi = est["interval"]
-        covered.append(lo <= truth and (hi is None or truth <= hi))
-        widths.append((hi or math.inf) / lo)
-    return dict(n_sets=len(outcomes), median_ratio=float(np.median(ratios)) if ratios else None,
-                coverage=float(np.mean(covered)) if covered else None,
-                censored=sum(est["censored"] for _, est in outcomes) / len(outcomes),
-                median_width=float(np.median(widths)) if widths else None)
-
-
-def calibration_table(rows):
-    """The rows of calibrate() as a Markdown table."""
-    out = ["| curve shape | per-seed noise (nats) | checkpoint noise (nats) | sets | median estimated / true onset "
-           "| 95% interval covers the truth | reported censored | median interval (hi / lo) |",
-           "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        def f(v, fmt):
-            return "–" if v is None else format(v, fmt)
-        out.append(f"| {r['shape']} | {r['noise']:g} | {r['nugget']:g} | {r['n_sets']} | {f(r['median_ratio'], '.3f')} | "
-                   f"{f(r['coverage'], '.1%')} | {r['censored']:.1%} | {f(r['median_width'], '.2f')} |")
-    return "\n".join(out)
-
-
-# ----------------------------------------------------------------------------- calibration of the paper's onset
-
-DELTA_SHAPES = ("dip-rise", "dip-bend", "improving")
-
-
-def simulated_cycle_curve(shape, rng, c_max):
-    """A noiseless probe AUC over cycles c (1 = the reference, cycle 1), in nats, and its true
-    dAUC-crossing onset in cycles (None for a curve that never turns). dip-rise: what pretraining
-    still gives fades (an exponential dip of 0.03-0.15 nats), then a straight rise crosses the
-    reference at a random cycle; dip-bend: the same with a quadratic rise (plasticity lost
-    gradually, then faster); improving: the dip alone with a slow further improvement."""
-    d, tau = rng.uniform(0.03, 0.15), rng.uniform(0.5, 2.5)
-
-    def dip(c):
-        return 3.0 - d * (1 - np.exp(-(np.asarray(c, float) - 1) / tau))
-
-    if shape == "improving":
-        return lambda c: dip(c) - 0.002 * (np.asarray(c, float) - 1)
-    if shape not in DELTA_SHAPES:
-        raise ValueError(f"unknown shape {shape!r}; use one of {DELTA_SHAPES}")
-    target = rng.uniform(3.0, c_max - 2.0)
-    c0 = rng.uniform(1.5, target - 1.0)
-    power = 1 if shape == "dip-rise" else 2
-    r = (3.0 - dip(target)) / (target - c0) ** power
-    return lambda c: dip(c) + r * np.maximum(0.0, np.asarray(c, float) - c0) ** power
-
-
-def true_delta_onset(fn, c_max):
-    """Where the noiseless curve crosses its value at cycle 1 for the last time, staying above."""
-    fine = np.linspace(1.0, c_max, 30001)
-    f = fn(fine)
-    o = stays_above(fine, f[None], f[:1])[0]
-    return None if math.isnan(o) else float(o)
-
-
-def calibrate_delta(noises=(0.005, 0.01, 0.02), shapes=DELTA_SHAPES, n_sets=200, n_seeds=3, cycles=16, n_boot=200,
-                    seed=0, nugget=0.0):
-    """Simulate n_sets cycle-end curve sets per (shape, noise): probes at cycles 1..cycles, n_seeds
-    seeds with Gaussian per-seed noise (and, with nugget > 0, a deviation per checkpoint shared by
-    its seeds); run estimate_delta_onset on each. Rows as calibrate()'s: median estimated/true
-    onset, coverage of the 95% interval, fraction reported censored, median interval width."""
-    rng = np.random.default_rng(seed)
-    cyc = np.arange(1, cycles + 1, dtype=float)
-    rows = []
-    for shape in shapes:
-        for sigma in noises:
-            outcomes = []
-            for _ in range(n_sets):
-                fn = simulated_cycle_curve(shape, rng, cycles)
-                truth = true_delta_onset(fn, cycles)
-                table = fn(cyc)[None, :] + rng.normal(0.0, sigma, (n_seeds, cyc.size)) \
-                    + rng.normal(0.0, nugget, (1, cyc.size))
-                outcomes.append((truth, estimate_delta_onset(cyc, table, n_boot, seed=int(rng.integers(2 ** 31)))))
-            rows.append(dict(shape=shape, noise=sigma, nugget=nugget, **tally(outcomes)))
-    return rows
+                checkpoint_noise_share=nugget_share, noise_source=source, bias_correction=-shift * ref,
+                estimator="smooth-bootstrap", definition="delta")

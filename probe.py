@@ -62,7 +62,7 @@ from pathlib import Path
 
 import torch
 
-import onset
+import calibration
 import relate
 import run_onset
 from configurator import configure
@@ -107,7 +107,7 @@ dtype = "auto"  # auto (bfloat16 on a GPU, else float32) | float32 | bfloat16 | 
 # double precision, to tell float rounding that a fine-tune amplifies from a difference between two ways of computing
 onset_only = False  # only recompute onset.json and probe.png from probe.jsonl (no checkpoints, no corpus needed)
 calibrate = False  # only run the onset estimator's calibration on simulated curves and print it
-calib_sets = 200  # calibrate: simulated curve sets per (shape, noise, checkpoint noise)
+calib_sets = 200  # calibrate: simulated cells (curve sets) per row of each table
 # -----------------------------------------------------------------------------
 
 
@@ -118,16 +118,15 @@ def main(argv):
     settings = configure(globals(), argv)
     if calibrate:
         boot = min(n_boot, 200)
-        rows = onset.calibrate_delta(n_sets=calib_sets, n_boot=boot)
-        for nugget in (0.01, 0.02):  # noise shared by a checkpoint's seeds (its own training noise)
-            rows += onset.calibrate_delta(noises=(0.01,), n_sets=calib_sets, n_boot=boot, nugget=nugget)
-        print("the paper's onset (dAUC against cycle 1 turns positive for good) on simulated cycle-end curves "
-              "(3 seeds, 16 cycles):\n" + onset.calibration_table(rows), flush=True)
-        rows = onset.calibrate(n_sets=calib_sets, tol=onset_tol, n_boot=boot)
+        rows = calibration.calibrate_cells(n_sets=calib_sets, n_boot=boot)
+        print(f"the paper's onset (dAUC against cycle 1 turns positive for good) on simulated cells ({calib_sets} flat "
+              f"and {calib_sets} with a known onset per row, 3 probe seeds, probe noise 0.002-0.005 nats):\n"
+              + calibration.cells_table(rows), flush=True)
+        rows = calibration.calibrate(n_sets=calib_sets, tol=onset_tol, n_boot=boot)
         for nugget in (0.02, 0.05):
-            rows += onset.calibrate(noises=(0.005,), n_sets=calib_sets, tol=onset_tol, n_boot=boot, nugget=nugget)
+            rows += calibration.calibrate(noises=(0.005,), n_sets=calib_sets, tol=onset_tol, n_boot=boot, nugget=nugget)
         print("\nthe rise from the best (running minimum) on simulated probe curves (3 seeds, 10 checkpoints per "
-              f"decade, 3 decades, onset_tol {onset_tol}):\n" + onset.calibration_table(rows))
+              f"decade, 3 decades, onset_tol {onset_tol}):\n" + calibration.calibration_table(rows))
         return
     if metric not in METRICS or definition not in run_onset.DEFINITIONS:
         raise SystemExit(f"probe.py: metric must be one of {', '.join(METRICS)} and definition one of "
@@ -304,9 +303,10 @@ def finish(run, run_path, records, seed_list, provenance):
     """The onsets from the records: onset.json (with provenance), probe.png and a line per
     mode for the head onset and for every metric under both definitions."""
     run_onset.annotate(records, run, metric)
-    head, every = run_onset.onsets(records, seed_list, run, metric, definition, onset_tol, n_boot)
+    cell = run_onset.cell_runs(run_path, run, metric)  # the cell's other training runs: the paper's onset's noise
+    head, every = run_onset.onsets(records, seed_list, run, metric, definition, onset_tol, n_boot, cell)
     if not head and definition == "delta":  # fewer than 2 checkpoints after cycle 1: the rise from the best
-        head, every = run_onset.onsets(records, seed_list, run, metric, "rise", onset_tol, n_boot)
+        head, every = run_onset.onsets(records, seed_list, run, metric, "rise", onset_tol, n_boot, cell)
         if head:
             print("probe.py: fewer than two checkpoints after cycle 1 (the reference of dAUC): the head onset is "
                   "the rise from the best (--definition=rise), as onset.json says")

@@ -121,6 +121,35 @@ def changes_table(rows):
     return lines
 
 
+def turn_section(t):
+    """The turn of every run (turn.py: where the smooth probe curve is lowest, and the rise after it)
+    beside the paper's onset, and the turn law where there is one."""
+    if not t or not any(p["turn"] for p in t["runs"]):
+        return []
+    lines = ["\n## The turn\n",
+             "Per run, from cycle 1 on: the cycle end where the smooth curve of the head metric is lowest (the "
+             "turn) with its 95% interval, the rise per cycle after it (% of the metric at the turn) with its "
+             "95% interval, and the paper's onset beside it. Established: the turn lies before the last two "
+             "cycle ends and the rise's interval lies above zero (turn.py).\n",
+             "| schedule | run | N | turn (tokens) [95%] | rise after it (%/cycle) [95%] | established | paper's onset |",
+             "|---|---|---|---|---|---|---|"]
+    for p in sorted(t["runs"], key=lambda p: (p["schedule"], p["N"], p["run"])):
+        u = p["turn"]
+        if not u:
+            continue
+        rise = "–" if u["rise_pct_per_cycle"] is None else \
+            f"{u['rise_pct_per_cycle']:+.3f} " + ("" if u["rise_pct_interval"] is None else
+                                                  f"[{u['rise_pct_interval'][0]:+.3f}, {u['rise_pct_interval'][1]:+.3f}]")
+        lines.append(f"| {p['schedule']} | {p['run']} | {fmt(p['N'])} | {fmt(u['turn_tokens'])} {fmt_ci(u['interval'])} | "
+                     f"{rise} | {'yes' if u['established'] else 'no'} | "
+                     f"{'none' if p['onset'] is None else fmt(p['onset']) + ' ' + fmt_ci(p['onset_interval'])} |")
+    for law in t["laws"]:
+        lines.append(f"\nTurn against N, {law['schedule']}: " + (law["note"] or
+                     f"turn = a N^alpha, alpha = {law['alpha']:.3f} {fmt_ci(law['alpha_ci'])} "
+                     f"(least squares in logs over {len(law['established'])} runs at {len(law['sizes'])} sizes)."))
+    return lines
+
+
 def plain_summary(s):
     """The report's first paragraph: what the runs show, in words, from the numbers below it."""
     o = s["onset"]
@@ -190,7 +219,7 @@ def write_report(s):
                 "" if p["resolved"] else " unresolved: before the second checkpoint")
             lines.append(f"| {g['schedule']} | {g['mode']} | {p['run']} | {fmt(p['N'])} | {seen} | "
                          f"{fmt(p['last_tokens'])} |")
-    lines += [""] + side_by_side(o) + changes_table(s.get("changes", []))
+    lines += [""] + side_by_side(o) + changes_table(s.get("changes", [])) + turn_section(s.get("turn"))
     lines.append("\n## Onset law: onset = a N^alpha\n")
     if not o["groups"]:
         lines.append("Not fitted: no (schedule, mode) group has onsets at two model sizes or more.")

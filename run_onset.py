@@ -22,16 +22,18 @@ Both come with the bootstrap interval of onset.py, in tokens and in tasks (task_
 stationary run is checkpointed and probed at the same token counts as a continual one).
 """
 
+import json
 import os
 
 import numpy as np
 
 import onset
 import relate
+import turn
 
 DEFINITIONS = ("delta", "rise")
 SUMMARY_KEYS = ("metric", "definition", "onset_tokens", "onset_tasks", "interval", "censored", "resolved",
-                "last_tokens", "best_tokens", "ref_tokens")
+                "last_tokens", "best_tokens", "ref_tokens", "noise_source", "turn")
 
 
 # ----------------------------------------------------------------------------- the metrics of a probe curve
@@ -132,10 +134,12 @@ def metric_table(records, mode, seed_list, name):
     return tokens, table, scratch
 
 
-def estimate(records, mode, seed_list, run, name, definition, tol, n_boot):
+def estimate(records, mode, seed_list, run, name, definition, tol, n_boot, cell=()):
     """One onset (a dict, as onset.py's estimators give it, plus what the run adds), or None
     when the checkpoints cannot give one (fewer than 2 trained; for delta, fewer than 2 after
-    cycle 1)."""
+    cycle 1). cell: the other training runs of the run's cell (cell_runs), whose seed means give
+    the paper's onset its training noise where they were probed at all of this run's checkpoints
+    from cycle 1 on."""
     tokens, table, scratch = metric_table(records, mode, seed_list, name)
     if len(tokens) < 2:
         return None
@@ -143,8 +147,17 @@ def estimate(records, mode, seed_list, run, name, definition, tol, n_boot):
     if definition == "delta":
         if len(tokens) - ref < 3:
             return None
-        est = onset.estimate_delta_onset(tokens[ref:], [row[ref:] for row in table], n_boot)
-        est["smooth_tokens"] = tokens[ref:]
+        after = tokens[ref:]
+        means, replicates = [np.mean([row[ref:] for row in table], 0)], []
+        for other, other_records, other_seeds in cell:
+            t, tab, _ = metric_table(other_records, mode, other_seeds, name)
+            if set(after) <= set(t):
+                means.append(np.mean(tab, 0)[[t.index(v) for v in after]])
+                replicates.append(other)
+        cell = means if len(means) >= 2 else None
+        est = onset.estimate_delta_onset(after, [row[ref:] for row in table], n_boot, runs=cell)
+        est["smooth_tokens"], est["noise_replicates"] = after, replicates
+        est["turn"] = turn.estimate_turn(after, [row[ref:] for row in table], n_boot, runs=cell)
     else:
         est = onset.estimate_onset(tokens, table, scratch, tol, n_boot)
         est["smooth_tokens"] = tokens
@@ -159,13 +172,39 @@ def estimate(records, mode, seed_list, run, name, definition, tol, n_boot):
     return est
 
 
-def onsets(records, seed_list, run, metric, definition, tol, n_boot):
-    """(the head metric and definition's onset per mode, {metric: {definition: {mode: summary}}})."""
+# what may differ between the training runs of one cell: the seed (and the language order it draws), and where and
+# with what they ran
+NOT_THE_CELL = ("seed", "lang_order", "out_dir", "resume_changes", "code_version", "torch_version", "max_steps", "max_tokens",
+                "ckpt_steps", "cpu_threads", "threads", "device", "data_dir", "world_size", "compile")
+
+
+def cell_runs(run_path, run, metric):
+    """The other probed training runs of this run's cell: the run directories beside it whose
+    config.json differs from its own only in NOT_THE_CELL, as [(name, records annotated for
+    metric, probe seeds)], by name. Their seed means are the replicates of the paper's onset's
+    noise model (onset.cycle_noise): a run's training noise, which its probe seeds cannot see."""
+    key = {k: v for k, v in run.items() if k not in NOT_THE_CELL}
+    out = []
+    for other in sorted(p for p in run_path.parent.iterdir() if p.is_dir() and p.resolve() != run_path.resolve()):
+        if not (other / "config.json").exists() or not (other / "probe.jsonl").exists():
+            continue
+        cfg = json.loads((other / "config.json").read_text())
+        if {k: v for k, v in cfg.items() if k not in NOT_THE_CELL} != key:
+            continue
+        records = [json.loads(ln) for ln in (other / "probe.jsonl").read_text().splitlines()]
+        annotate(records, cfg, metric)
+        out.append((other.name, records, sorted({r["seed"] for r in records})))
+    return out
+
+
+def onsets(records, seed_list, run, metric, definition, tol, n_boot, cell=()):
+    """(the head metric and definition's onset per mode, {metric: {definition: {mode: summary}}});
+    cell as estimate() takes it."""
     head, every = {}, {}
     for mode in sorted({r["mode_name"] for r in records}):
         for name in METRICS:
             for d in DEFINITIONS:
-                est = estimate(records, mode, seed_list, run, name, d, tol, n_boot)
+                est = estimate(records, mode, seed_list, run, name, d, tol, n_boot, cell)
                 if est is None:
                     continue
                 every.setdefault(name, {}).setdefault(d, {})[mode] = {k: est.get(k) for k in SUMMARY_KEYS}
@@ -183,6 +222,8 @@ def describe(est):
     hi = "open" if iv[1] is None else f"{iv[1]:,.0f}"
     tasks = f" = {est['onset_tasks']:.3g} tasks" if est.get("onset_tasks") else ""
     text = f"onset at {est['onset_tokens']:,.0f} tokens{tasks} (95% interval {lo} .. {hi})"
+    if est.get("noise_source") == onset.TOO_FEW:
+        text += "; not established: too few cycle ends to measure the training noise, and no other training run"
     if not est["resolved"]:
         text += "; unresolved: right after the " + ("reference (cycle 1)" if est["definition"] == "delta"
                                                    else "first checkpoint, add earlier ones")
@@ -233,7 +274,7 @@ def plot(run, head, records, seed_list, path, diag=None, kind=""):
         if est["scratch"] is not None:
             ax.axhline(est["scratch"], color=color, ls=":", label=f"{mode}: the step-0 checkpoint (from scratch)")
         if est["definition"] == "delta":
-            ax.axhline(est["smooth_curve"][0], color=color, ls="-.", lw=0.8,
+            ax.axhline(est.get("ref_level", est["smooth_curve"][0]), color=color, ls="-.", lw=0.8,
                        label=f"{mode}: cycle 1 (dAUC = 0), {est['ref_tokens']:,} tokens")
         if est["onset_tokens"]:
             tasks = f" = {est['onset_tasks']:.3g} tasks" if est.get("onset_tasks") else ""

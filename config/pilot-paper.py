@@ -4,7 +4,7 @@
 # paper's law read as tokens per parameter puts its onset near 2x10^8 tokens), both schedules, one
 # seed, 10^6-token tasks in the paper's order with the optimizer and warmup restarted at every task,
 # five cycles (4x10^7 tokens), probes at the first task's end and every cycle's end with task-length
-# fine-tunes (977 steps of 8 x 128 tokens, 100 evaluations), 3 probe seeds. A pilot: it measures the
+# fine-tunes (977 steps of 8 x 128 tokens, 98 evaluations after step 0), 3 probe seeds. A pilot: it measures the
 # cost and the noise of the protocol here, and whether anything shows by 4x10^7 tokens.
 #   python sweep.py config/pilot-paper.py --source_path=../shared/corpus/docs --jobs=2
 name = "pilot-paper"

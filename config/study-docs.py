@@ -5,7 +5,7 @@
 # width together. Two training seeds, both schedules. The paper's schedule: 10^6-token tasks cycling
 # the eight languages in the paper's order, optimizer and warmup restarted at every task (continual);
 # the stationary runs see the same token counts. Probes: task-length fine-tunes (977 steps of 8 x 128
-# tokens, 100 evaluations) at the first task's end and every cycle's end, 3 probe seeds.
+# tokens, 98 evaluations after step 0) at the first task's end and every cycle's end, 3 probe seeds.
 # Sizes: cpu-500 to cpu-25k (522 to 25,472 non-embedding parameters, 1.7 decades).
 # Budget: five cycles (4x10^7 tokens) unless a part of RUN.md says otherwise: --max_tokens extends
 # finished runs (the lr is constant, so their past is unchanged).

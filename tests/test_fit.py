@@ -12,6 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import fit  # noqa: E402
 import forgetting  # noqa: E402
 import regression  # noqa: E402
+import calibration  # noqa: E402
 import onset  # noqa: E402
 
 LAW = {"A": 0.05, "a": 0.3, "b": 0.4, "E": -0.02}  # true forgetting law of the synthetic probes
@@ -293,10 +294,10 @@ def estimator_errors(rng, noise, n=60):
     x = np.log10(np.logspace(4, 7, 31))
     errors = []
     for i in range(n):
-        fn = onset.simulated_curve(("smooth", "plateau")[i % 2], rng, x)
+        fn = calibration.simulated_curve(("smooth", "plateau")[i % 2], rng, x)
         est = onset.estimate_onset(10 ** x, fn(x) + rng.normal(0, noise, (3, x.size)), None, 0.05, 100, seed=i)
         if not est["censored"]:
-            errors.append(np.log(est["onset_tokens"]) - onset.true_onset(fn, x, 0.05) * np.log(10))
+            errors.append(np.log(est["onset_tokens"]) - calibration.true_onset(fn, x, 0.05) * np.log(10))
     return np.array(errors)
 
 

@@ -147,6 +147,7 @@ def test_calibrate_prints_the_table(capsys):
     out = capsys.readouterr().out
     assert "median estimated / true onset" in out and out.count("| plateau |") == 5 and "| decreasing |" in out
     assert "| plateau | 0.005 | 0.05 |" in out  # the checkpoint-noise rows
+    assert "flat curves: onset established" in out and out.count("\n| 75 | ") == 9  # the paper's onset: 5 lengths x 3 x 3
 
 
 def test_parallel_workers_write_the_same_records(tiny_run, tmp_path):
@@ -270,3 +271,23 @@ def test_default_probe_is_task_length_at_cycle_ends_against_cycle_one(paper_run,
     short = copy_run(paper_run, tmp_path / "short")
     probe.main([f"--run_dir={short}", "--seeds=0", "--eval_batches=1", "--n_boot=20", "--probe_steps=10"])
     assert json.loads((short / "onset.json").read_text())["probe_kind"] == "short (10 steps, 0.1 of a task)"
+
+
+def test_the_cells_other_runs_are_found_beside_a_run(tmp_path):
+    """The paper's onset takes its training noise from the run's cell: the run directories beside it that
+    differ only in the seed (and the language order the seed draws) and where they ran; another size is
+    another cell, and an unprobed run gives nothing."""
+    base = dict(model="cpu-1k", schedule="continual", task_tokens=10, train_langs=["a", "b"], n_nonembed=888)
+    records = [dict(ckpt_step=s, mode_name="full", lr=1e-3, seed=sd, tokens=s * 10, auc=3.0, auc_no_step0=3.0,
+                    final=3.0, zero_shot=5.0, step0_share=0.01) for s in (0, 1, 2) for sd in (0, 1)]
+    runs = {"r-s0": dict(base, seed=0, lang_order=["a", "b"], out_dir="out/r-s0"),
+            "r-s1": dict(base, seed=1, lang_order=["b", "a"], out_dir="out/r-s1", code_version="other"),
+            "big-s0": dict(base, seed=0, model="cpu-3k", n_nonembed=3312),
+            "r-s2": dict(base, seed=2)}
+    for name, cfg in runs.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text(json.dumps(cfg))
+        if name != "r-s2":
+            (tmp_path / name / "probe.jsonl").write_text("\n".join(json.dumps(r) for r in records))
+    found = run_onset.cell_runs(tmp_path / "r-s0", runs["r-s0"], "auc")
+    assert [name for name, _, seeds in found] == ["r-s1"] and found[0][2] == [0, 1]
