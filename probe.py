@@ -281,6 +281,11 @@ def choose_checkpoints(run, cards):
         ends = cycle_ends(run["task_tokens"], run["tokens_per_step"], len(run["train_langs"]), run["max_steps"])
         at_ends = [s for s in sorted(cards) if s == 0 or s in ends]
         if checkpoints == "" and run.get("ckpt_schedule") == "tasks" and len([s for s in at_ends if s]) >= 3:
+            if max(cards) not in at_ends:  # the run ended between cycle ends: say so, and what would probe it
+                last = max(cards)
+                print(f"probe.py: the last checkpoint, step {last} ({cards[last]['tokens']:,} tokens), is not a cycle "
+                      "end: not probed (the protocol probes cycle ends); fix: --checkpoints=all to probe it, or "
+                      "train to a max_tokens of whole cycles")
             return at_ends
         if checkpoints == "":
             print(f"probe.py: {run_dir} has fewer than three checkpoints at the first task's end and at cycle ends "

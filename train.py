@@ -18,7 +18,9 @@ first task and of every cycle (ckpt_every_tasks=k: of every k-th task), plus n_c
 log-spaced points inside the first task; a stationary run uses the same token cadence, so it
 is probed at the same token counts. "log" and "linear": n_ckpt points spaced so in tokens
 ("log" from ckpt_from_tokens on when it is set). Step 0 (the initialisation) and the last step
-are always included. A sidecar's language is that of the task starting at its step: at a
+are always included. With task checkpoints, a max_tokens of whole cycles ends on the step on
+which the last cycle ends (schedule.run_steps: up to a step past max_tokens), so the last
+checkpoint is probed; whole tasks that are not whole cycles are refused. A sidecar's language is that of the task starting at its step: at a
 task's end, the next task's.
 
 Methods against loss of plasticity (shrink-and-perturb, L2 towards the initialisation, ReDo,
@@ -217,7 +219,8 @@ def run(argv):
         diag_seconds += time.time() - t_diag
 
     tokens_per_step = batch_size * block_size * grad_accum * world
-    max_steps = max_tokens // tokens_per_step
+    max_steps, length_note = stream.run_steps(max_tokens, tokens_per_step, task_tokens, len(train_langs),
+                                              ckpt_schedule, ckpt_every_tasks)
     if max_steps < 1:
         raise SystemExit(f"train.py: max_tokens={max_tokens} is less than one step ({tokens_per_step} tokens)")
     warmup_steps = max(1, warmup_tokens // tokens_per_step)
@@ -326,6 +329,8 @@ def run(argv):
         (out / "log.jsonl.tmp").write_text("".join(ln + "\n" for ln, _ in past))
         os.replace(out / "log.jsonl.tmp", out / "log.jsonl")
         log = open(out / "log.jsonl", "a")
+        if length_note:
+            print(length_note)
         print(f"{model_desc(raw_model, cfg)} | {schedule} on {','.join(train_langs)} | "
               f"{max_steps} steps of {tokens_per_step:,} tokens | {dev}{' bf16' if use_bf16 else ''} x{world}")
 

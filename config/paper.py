@@ -32,7 +32,7 @@ vocab = 32768
 sizes = "paper-5m,paper-12m,paper-27m,paper-39m,paper-53m,paper-83m,paper-106m,paper-314m"
 schedules = "continual"
 seeds = "0"
-train_args = ("--block_size=2048 --batch_size=16 --grad_accum=16 --max_tokens=400000000000 --task_tokens=5000134656 "
+train_args = ("--block_size=2048 --batch_size=16 --grad_accum=16 --max_tokens=400010772480 --task_tokens=5000134656 "
               "--lr=0 --warmup_tokens=52428800 --restart_at_task=True --ckpt_schedule=tasks --ckpt_every_tasks=0 "
               "--n_ckpt=1 --save_every=1000 --log_every=50 --eval_batches=20 --compile=True")
 probe_args = "--probe_batch_size=256 --n_evals=100 --seeds=0,1,2 --eval_batches=5 --forget_batches=2"

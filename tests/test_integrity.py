@@ -253,18 +253,18 @@ def test_sweep_refuses_a_run_made_with_other_settings_but_extends_a_longer_one(t
             "--probe_args=--probe_steps=4 --eval_every=2 --seeds=0 --n_boot=20", "--fit_args=--bootstrap 20"]
     small = "--block_size=32 --batch_size=8 --task_tokens=2048 --n_ckpt=2 --eval_batches=1"
     run = tmp_path / "out/t/micro-25k-continual-s0"
-    sweep.main([*grid, f"--train_args={small}", "--max_tokens=6144", "--cell=0"])
+    sweep.main([*grid, f"--train_args={small}", "--max_tokens=6400", "--cell=0"])  # 25 steps: between cycle ends
     with pytest.raises(SystemExit, match=r"out/t/micro-25k-continual-s0 was trained with other settings than this "
                                          r"command asks for \{'task_tokens': \(2048, 1024\)\} \(run, now\); fix: "
                                          r"restore them, or .* --name="):
-        sweep.main([*grid, f"--train_args={small} --task_tokens=1024", "--max_tokens=6144", "--cell=0"])
-    with pytest.raises(SystemExit, match=r"\{'max_tokens': \(6144, 4096\)\}"):  # a shorter run is another run
+        sweep.main([*grid, f"--train_args={small} --task_tokens=1024", "--max_tokens=6400", "--cell=0"])
+    with pytest.raises(SystemExit, match=r"\{'max_tokens': \(6400, 4096\)\}"):  # a shorter run is another run
         sweep.main([*grid, f"--train_args={small}", "--max_tokens=4096", "--cell=0"])
     probed = {json.loads(line)["ckpt_step"] for line in (run / "probe.jsonl").read_text().splitlines()}
     sweep.main([*grid, f"--train_args={small}", "--max_tokens=12288", "--cell=0"])  # longer: extended, probed on
     config, onset = (json.loads((run / f).read_text()) for f in ("config.json", "onset.json"))
     assert config["max_steps"] == onset["max_steps"] == 48
-    assert config["resume_changes"] == [dict(step=24, changed={"max_tokens": [6144, 12288]})]
+    assert config["resume_changes"] == [dict(step=25, changed={"max_tokens": [6400, 12288]})]
     now = {json.loads(line)["ckpt_step"] for line in (run / "probe.jsonl").read_text().splitlines()}
     assert probed < now and 48 in now
     capsys.readouterr()

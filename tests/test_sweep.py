@@ -11,7 +11,7 @@ import pytest
 import sweep
 
 GRID = ["--name=t", "--data_dir=data", "--source_mb=0.1", "--vocab=512", "--sizes=cpu-1k,cpu-3k",
-        "--schedules=continual", "--train_args=--block_size=32 --batch_size=8 --max_tokens=12000 --task_tokens=3000 "
+        "--schedules=continual", "--train_args=--block_size=32 --batch_size=8 --max_tokens=11776 --task_tokens=3000 "
         "--n_ckpt=4 --eval_batches=1 --warmup_tokens=1000",
         "--probe_args=--probe_steps=15 --eval_every=5 --seeds=0,1 --n_boot=50", "--fit_args=--bootstrap 50"]
 
