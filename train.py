@@ -52,6 +52,7 @@ change is refused. The run directory may be moved or copied, the corpus too (it 
 by the sha256 of its bins, not by its path).
 """
 
+import gc
 import json
 import math
 import os
@@ -63,7 +64,7 @@ from pathlib import Path
 import torch
 
 import mitigations
-from configurator import code_version, configure
+from configurator import at_least, code_version, configure
 from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids
 from diagnostics import diagnose
 import schedule as stream
@@ -148,8 +149,13 @@ def run(argv):
     defaults = configure(dict(globals()), [])  # what a setting was in a run saved before it existed
     config = configure(globals(), argv)
     tune_malloc()
-    if cpu_threads < 0:
-        raise SystemExit(f"train.py: cpu_threads must be >= 0 (0: as the environment gives), got {cpu_threads}")
+    at_least("train.py", config, dict(batch_size=1, block_size=1, grad_accum=1, task_tokens=1, max_tokens=1,
+                                      eval_batches=1, save_every=1, log_every=1, n_ckpt=1, lr=0, warmup_tokens=0,
+                                      weight_decay=0, beta1=0, beta2=0, grad_clip=0, ckpt_every_tasks=0,
+                                      ckpt_from_tokens=0, cpu_threads=0),
+             dict(lr="0: the size's, model.ladder_lr", cpu_threads="0: as the environment gives", grad_clip="0: off"))
+    if not (beta1 < 1 and beta2 < 1):
+        raise SystemExit(f"train.py: beta1 and beta2 must be below 1, got {beta1}, {beta2}; fix: e.g. --beta2=0.95")
     if cpu_threads:
         torch.set_num_threads(cpu_threads)
     if model not in LADDER:
@@ -160,8 +166,6 @@ def run(argv):
         raise SystemExit(f"train.py: dtype must be auto, float32 or bfloat16, got {dtype!r}")
     if ckpt_schedule not in ("tasks", "log", "linear") or lr_schedule not in ("constant", "cosine"):
         raise SystemExit("train.py: ckpt_schedule must be tasks|log|linear and lr_schedule constant|cosine")
-    if ckpt_every_tasks < 0 or n_ckpt < 1 or ckpt_from_tokens < 0 or lr < 0:
-        raise SystemExit("train.py: n_ckpt must be >= 1, and ckpt_every_tasks, ckpt_from_tokens and lr >= 0")
     if restart_at_task and reset_optimizer_at_task:
         raise SystemExit("train.py: restart_at_task resets the optimizer already; fix: leave reset_optimizer_at_task off")
     if ckpt_from_tokens and ckpt_schedule != "log":
@@ -431,8 +435,11 @@ def run(argv):
         wall = time.time() - t_start
         print(f"done: {out} ({wall:.0f}s" + (f"; diagnostics {diag_seconds:.1f}s = {diag_seconds / wall:.1%} of it)"
                                              if diagnostics else ")"))
-    if ddp:  # all arrive before any tears down: a peer gone first can abort gloo's threads at exit
+    if ddp:  # all arrive before any tears down: a peer gone first can abort gloo's threads at exit; the DDP
+        # wrapper (its reducer holds the group and its threads) is freed before the group is destroyed
         torch.distributed.barrier()
+        del net
+        gc.collect()
         torch.distributed.destroy_process_group()
 
 
@@ -446,6 +453,9 @@ def main(argv):
         run(argv)
     except OSError as e:
         raise disk_error(e, e.filename or out_dir) from None
+    finally:  # a run that stopped early (a NaN, a full disk) leaves no process group behind either
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
 
 
 if __name__ == "__main__":

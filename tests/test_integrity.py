@@ -13,6 +13,7 @@ import time
 import pytest
 import torch
 
+import bench
 import data
 import probe
 import sweep
@@ -233,6 +234,22 @@ def test_configurator_hints_aliases_and_integral_floats():
     assert type(configure(dict(g), ["--max_tokens=1e5"])["max_tokens"]) is int
     with pytest.raises(SystemExit, match="max_tokens must be int, got 1.5"):
         configure(dict(g), ["--max_tokens=1.5"])
+
+
+def test_a_batch_of_zero_a_negative_lr_and_an_empty_vocabulary_are_one_line(corpus_dir, tmp_path):
+    """Small bad inputs that once ended in torch's tracebacks (an empty TensorList, AdamW's
+    ValueError, random_'s range): one line naming the setting and the fix, before anything runs."""
+    for arg, line in (("--batch_size=0", "train.py: batch_size must be >= 1, got 0; fix: --batch_size=<1 or more>"),
+                      ("--lr=-1", "train.py: lr must be >= 0, got -1.0; fix: --lr=<0 or more> (0: the size's, "
+                                  "model.ladder_lr)"),
+                      ("--log_every=0", "train.py: log_every must be >= 1, got 0; fix: --log_every=<1 or more>"),
+                      ("--beta2=1.0", "train.py: beta1 and beta2 must be below 1, got 0.9, 1.0; fix: e.g. "
+                                      "--beta2=0.95")):
+        p = train([f"--data_dir={corpus_dir}", f"--out_dir={tmp_path / 'run'}", arg], check=False)
+        assert p.returncode == 1 and p.stderr.strip().splitlines() == [line], arg
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(SystemExit, match=r"^bench.py: vocab must be >= 1, got 0; fix: --vocab=<1 or more>$"):
+        bench.main(["--vocab=0", "--sizes=cpu-1k"])
 
 
 def test_unknown_model_size_and_dtype_are_one_line(corpus_dir, tmp_path):
