@@ -70,6 +70,7 @@ source = "synthetic"  # how to build the corpus when it is missing: synthetic | 
 source_path = ""  # textdir: the directory of <lang>.txt[.xz] files
 source_langs = ""  # comma-separated; "" = all the source has (must include probe_lang)
 source_mb = 0.5  # synthetic: MB per language; cc100: MB kept per language
+cc100_url = ""  # cc100: base URL of the <lang>.txt.xz files; "" = sources.CC100_URL (a mirror, or a local copy)
 source_script = "own"  # synthetic: own | shared | names (sources.synthetic_documents says what each is)
 vocab = 8192  # compact vocabulary size (0 = full cl100k)
 sizes = "micro-25k,micro-100k,micro-400k"  # model.LADDER names
@@ -293,7 +294,8 @@ def ensure_corpus():
     elif source == "textdir":
         texts = sources.textdir_sources(source_path, langs)
     elif source == "cc100":
-        texts = sources.cc100_sources(langs, source_mb, Path(data_dir) / "_cache" / "cc100")
+        texts = sources.cc100_sources(langs, source_mb, Path(data_dir) / "_cache" / "cc100",
+                                      cc100_url or sources.CC100_URL)
     else:
         raise SystemExit(f"sweep.py: unknown source {source!r}; use synthetic, textdir or cc100")
     data.build_corpus(corpus, texts, data_dir, vocab)

@@ -14,6 +14,7 @@ import pytest
 
 import data
 import sources
+import sweep
 from vocab import EOT_TEXT
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzαβγδεζηθικλμνξοπρστυφχψωабвгдежзийклмнопрстуфхцчшщьюяєіїàảãáạăâđêôơư"
@@ -279,3 +280,15 @@ def test_a_link_copied_as_a_plain_file_is_followed(tmp_path):
     out = sources.textdir_sources(tmp_path / "docs")
     assert out["vi"][0] == str((tmp_path / "wiki" / "vi.txt").resolve())
     assert [d.strip() for d in out["vi"][1]] == ["Xin chao the gioi.", "Mot tai lieu khac."]
+
+
+def test_sweep_builds_a_cc100_corpus_from_the_url_it_is_given(server, tmp_path):
+    """sweep.py's cc100_url reaches the download: the corpus is built from the local server's
+    files (the default URL is the internet's; this test never leaves 127.0.0.1)."""
+    for i, lang in enumerate(("el", "vi")):
+        server.files[f"/cc/{lang}.txt.xz"] = xz(make_docs(150, seed=i))
+    sweep.configure(vars(sweep), [f"--data_dir={tmp_path}", "--corpus=cc", "--source=cc100", "--source_langs=el,vi",
+                                  f"--cc100_url={server.url}", "--source_mb=0.05", "--vocab=512"])
+    sweep.ensure_corpus()
+    assert sorted(path for path, _ in server.log) == ["/cc/el.txt.xz", "/cc/vi.txt.xz"]
+    assert (tmp_path / "cc" / "vocab.json").exists() and (tmp_path / "cc" / "vi" / "train.bin").exists()
