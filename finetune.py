@@ -31,7 +31,7 @@ from torch.func import functional_call, grad_and_value, vmap
 
 from checkpoint import CheckpointError, read_file
 from run_onset import probe_metrics
-from model import (GPT, GPTConfig, adamw, add_lora, estimate_loss, train_only_last,
+from model import (GPT, CompiledOrEager, GPTConfig, adamw, add_lora, estimate_loss, train_only_last,
                    tune_malloc)
 
 
@@ -112,7 +112,10 @@ def batched_functions(cfg, K, ctx, dev, clip, compiled):
             return grads
 
         evaluate = vmap(loss_of, in_dims=(0, None, None))
-        _batched[key] = (model, *(map(torch.compile, (step, evaluate)) if compiled else (step, evaluate)))
+        if compiled:
+            step, evaluate = (CompiledOrEager(fn, f"the batched probe's {what}")
+                              for fn, what in ((step, "step"), (evaluate, "evaluation")))
+        _batched[key] = (model, step, evaluate)
     return _batched[key]
 
 

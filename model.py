@@ -23,6 +23,7 @@ Checkpoint files (saving, checking, resuming) are in checkpoint.py.
 import argparse
 import ctypes
 import math
+import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -266,6 +267,42 @@ class GPT(nn.Module):
 
     def optimizer(self, lr, weight_decay, betas, device_type):
         return adamw([p for p in self.parameters() if p.requires_grad], lr, weight_decay, betas, device_type)
+
+
+def compile_failed(e):
+    """Whether an exception is torch.compile failing to build (no C compiler, no Python headers, a
+    backend error), as opposed to an error of the computation itself."""
+    return isinstance(e, Exception) and type(e).__module__.startswith(("torch._dynamo", "torch._inductor"))
+
+
+class CompiledOrEager(nn.Module):
+    """fn (a module or a function) through torch.compile, and fn itself from the first call on
+    which compiling fails: a warning names why, and the run goes on eagerly (slower, the same
+    computation). A module's parameters are this one's, so DDP can wrap it; its state is saved
+    from the module itself. Compiling happens on the first call, so that is where it can fail
+    (the backward graph is built on the first backward: a failure there is not caught)."""
+
+    def __init__(self, fn, what, backend=None):
+        super().__init__()
+        if isinstance(fn, nn.Module):
+            self.module = fn
+        compiled = torch.compile(fn) if backend is None else torch.compile(fn, backend=backend)  # None: inductor
+        self.__dict__.update(eager=fn, compiled=compiled, what=what, fell_back=False)
+
+    def forward(self, *args, **kwargs):
+        if not self.fell_back:
+            try:
+                return self.compiled(*args, **kwargs)
+            except Exception as e:
+                if not compile_failed(e):
+                    raise
+                self.fell_back = True
+                cause = getattr(e, "inner_exception", None) or e.__cause__ or e  # the backend's own error
+                why = f"{type(cause).__name__}: {(str(cause).strip().splitlines() or [''])[0][:200]}"
+                print(f"warning: torch.compile could not build {self.what} ({why}): running it eagerly, slower; "
+                      "fix: install a C compiler and the Python headers (python3-dev), or set compile=False",
+                      file=sys.stderr, flush=True)
+        return self.eager(*args, **kwargs)
 
 
 def adamw(params, lr, weight_decay, betas, device_type, matrix_dim=2):

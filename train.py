@@ -69,7 +69,7 @@ from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, l
 from diagnostics import diagnose
 import schedule as stream
 from checkpoint import checkpoint_dict, disk_error, load_state, read_file, save_file, save_state, write_json
-from model import GPT, LADDER, estimate_loss, ladder_lr, preset, tune_malloc
+from model import GPT, LADDER, CompiledOrEager, estimate_loss, ladder_lr, preset, tune_malloc
 
 # ----------------------------------------------------------------------------- settings
 out_dir = "out/run"
@@ -320,7 +320,7 @@ def run(argv):
             previous = read_file(out / "ckpt" / f"step_{done[-1]:07d}.pt")["model"]
             interval_norms = [rec["grad_norm"] for _, rec in past if rec["step"] >= done[-1]]
 
-    net = torch.compile(raw_model) if compile else raw_model
+    net = CompiledOrEager(raw_model, "the training step") if compile else raw_model
     if ddp:
         net = torch.nn.parallel.DistributedDataParallel(net, device_ids=[dev] if device_type == "cuda" else None)
 
