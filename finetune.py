@@ -15,7 +15,8 @@ probe.py decides what to fine-tune and what the curves mean; this file only runs
                       fixed thread count each, returning results in order, so the numbers do
                       not depend on N.
 
-Every fine-tune: a fresh AdamW (the run's betas and weight decay), constant learning rate,
+Every fine-tune: a fresh AdamW (the run's betas and weight decay), a linear warmup when asked,
+then a constant learning rate,
 the run's gradient clipping, the probe language's validation loss (and the training languages',
 for forgetting) on fixed batches at step 0, every eval_every steps and at the end.
 """
@@ -31,6 +32,7 @@ from torch.func import functional_call, grad_and_value, vmap
 
 from checkpoint import CheckpointError, read_file
 from run_onset import probe_metrics
+from schedule import lr_at
 from model import (GPT, CompiledOrEager, GPTConfig, adamw, add_lora, estimate_loss, train_only_last,
                    tune_malloc)
 
@@ -55,9 +57,11 @@ def result(mode, kind, lr, seed, trainable, steps, curves):
                 curve=curve, **probe_metrics(steps, curve), forget=curves)
 
 
-def finetune(weights, cfg, mode, lr, seed, train_batches, evals, run, eval_every, ctx, dev, dtype=torch.float32):
+def finetune(weights, cfg, mode, lr, seed, train_batches, evals, run, eval_every, ctx, dev, dtype=torch.float32,
+             warmup_steps=0):
     """Fine-tune one checkpoint; returns its curves. evals: {"probe": batches, lang: batches};
-    dtype: of the weights (float64 to compute in double precision)."""
+    dtype: of the weights (float64 to compute in double precision); warmup_steps: the learning
+    rate rises linearly to lr over these first steps (schedule.lr_at), then stays."""
     torch.manual_seed(seed)  # LoRA's initialisation: the same for every checkpoint
     model = GPT(GPTConfig(**cfg))
     model.load_state_dict(weights)
@@ -73,6 +77,8 @@ def finetune(weights, cfg, mode, lr, seed, train_batches, evals, run, eval_every
 
     record(0)
     for i, (x, y) in enumerate(train_batches):
+        for group in opt.param_groups:
+            group["lr"] = lr_at(i, lr, warmup_steps, len(train_batches))
         with ctx:
             loss = model(x.to(dev), y.to(dev))[1]
         loss.backward()
@@ -121,7 +127,7 @@ def batched_functions(cfg, K, ctx, dev, clip, compiled):
 
 @torch.no_grad()
 def finetune_batched(members, cfg, lr, batches, evals, run, eval_every, ctx, dev, dtype=torch.float32, compiled=False,
-                     pad_to=0):
+                     pad_to=0, warmup_steps=0):
     """Full fine-tuning of K members [(weights, seed)] of one architecture at one lr, member k
     on batches[seed_k] (common random numbers as in finetune), each with its own AdamW state:
     torch's AdamW on the stacked weights is elementwise, so member by member. Returns one
@@ -154,6 +160,8 @@ def finetune_batched(members, cfg, lr, batches, evals, run, eval_every, ctx, dev
     for i in range(n_steps):
         x = torch.stack([batches[sd][i][0] for _, sd in members]).to(dev)
         y = torch.stack([batches[sd][i][1] for _, sd in members]).to(dev)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(i, lr, warmup_steps, n_steps)
         with torch.enable_grad():
             grads = step(params, x, y)
         for n, p in params.items():
@@ -177,6 +185,8 @@ def start(shared, threads=None):
     if threads:
         torch.set_num_threads(threads)
         tune_malloc()
+    # precision is set here for every fine-tune, never inherited from a stage before it in the process
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = shared["tf32"]
     bf16 = shared["precision"] == "bfloat16"
     ctx = torch.autocast(shared["dev"].split(":")[0], dtype=torch.bfloat16) if bf16 else nullcontext()
     _job.clear()  # nothing kept from an earlier probe in this process
@@ -218,11 +228,11 @@ def run_job(job):
             step, mode, lr, sd = job[0]
             ckpt = load(step)
             return [finetune(ckpt["model"], ckpt["model_args"], mode, lr, sd, j["batches"][sd], j["evals"], j["run"],
-                             j["eval_every"], j["ctx"], j["dev"], j["dtype"])]
+                             j["eval_every"], j["ctx"], j["dev"], j["dtype"], j["warmup_steps"])]
         members = [(load(step), sd) for step, _, _, sd in job]
         return finetune_batched([(c["model"], sd) for c, sd in members], members[0][0]["model_args"], job[0][2],
                                 j["batches"], j["evals"], j["run"], j["eval_every"], j["ctx"], j["dev"], j["dtype"],
-                                j["compiled"], j["pad_to"])
+                                j["compiled"], j["pad_to"], j["warmup_steps"])
     except CheckpointError as e:
         return [str(e)] * len(job)
 

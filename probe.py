@@ -86,6 +86,8 @@ probe_steps = 0  # > 0: this many steps instead of probe_tokens (a short probe, 
 probe_lr = 0.0  # 0 = the run's own learning rate
 lr_grid = ""  # comma-separated learning rates; replaces probe_lr; best per checkpoint is marked
 probe_batch_size = 0  # 0 = the run's batch_size
+warmup_tokens = -1  # linear lr warmup of each fine-tune; -1 = as the run's tasks: its warmup_tokens when it restarts
+# the warmup at every task (the paper's schedule: a probe is one more task, with a fresh optimizer), else none
 n_evals = 100  # evaluations after step 0, evenly spaced (the paper's: every 95 of 9,537 steps)
 eval_every = 0  # > 0: an evaluation every this many steps instead of n_evals
 eval_batches = 4  # fixed probe-language validation batches
@@ -103,6 +105,8 @@ compile = False  # batched: the step and evaluation through torch.compile, paid 
 reset_unseen = False  # before fine-tuning, the embedding rows of tokens the probe language uses and the training
 # languages never do go back to their step-0 values: how much of the probe curve lives in those rows
 device = "auto"
+tf32 = False  # TF32 for float32 matmuls on a GPU: set for every fine-tune (never inherited from training in the
+# same process), and recorded when on
 dtype = "auto"  # auto (bfloat16 on a GPU, else float32) | float32 | bfloat16 | float64: weights and arithmetic in
 # double precision, to tell float rounding that a fine-tune amplifies from a difference between two ways of computing
 onset_only = False  # only recompute onset.json and probe.png from probe.jsonl (no checkpoints, no corpus needed)
@@ -182,6 +186,8 @@ def main(argv):
     T, B = run["block_size"], probe_batch_size or run["batch_size"]
     steps = probe_steps or max(1, -(-(probe_tokens or run["task_tokens"]) // (B * T)))
     every = eval_every or max(1, round(steps / n_evals))
+    warm = run.get("warmup_tokens", 0) if warmup_tokens < 0 and run.get("restart_at_task") else max(warmup_tokens, 0)
+    warmup_steps = max(1, warm // (B * T)) if warm else 0
     reset_ids = None
     if reset_unseen:
         if 0 not in cards:
@@ -210,10 +216,12 @@ def main(argv):
                 probe_steps=steps, batch_size=B, lr_grid=",".join(f"{x:g}" for x in lrs), eval_every=every,
                 eval_batches=eval_batches, forget_batches=forget_batches, threads=threads, batched=batched,
                 dtype=precision, device=dev.split(":")[0], torch_version=torch.__version__)
-    for key, on in (("reset_unseen", reset_unseen), ("compiled", compile)):
+    for key, on in (("reset_unseen", reset_unseen), ("compiled", compile), ("tf32", tf32),
+                    ("warmup_steps", warmup_steps)):
         if on:  # absent otherwise, as in records made before the setting existed
-            same[key] = True
-    other = {k: sorted({str(r.get(k)) for r in records} - {str(same.get(k))}) for k in {*same, "reset_unseen", "compiled"}}
+            same[key] = on
+    other = {k: sorted({str(r.get(k)) for r in records} - {str(same.get(k))})
+             for k in {*same, "reset_unseen", "compiled", "tf32", "warmup_steps"}}
     other = {k: v for k, v in other.items() if v}
     if other:
         raise SystemExit(f"probe.py: {records_path} holds probes made with other settings {other} (now {same}); "
@@ -224,7 +232,8 @@ def main(argv):
             if (s, sd, m, lr) not in done]
     print(f"probe {run_path}: {len(wanted)} checkpoints x {len(seed_list)} seeds x {len(mode_list)} modes x "
           f"{len(lrs)} lrs; {len(todo)} to do, {steps} steps of {B}x{T} tokens on {lang} "
-          f"({steps * B * T / run['task_tokens']:.3g} of a task), an evaluation every {every} steps")
+          f"({steps * B * T / run['task_tokens']:.3g} of a task), an evaluation every {every} steps"
+          + (f", the lr warmed up over {warmup_steps} steps" if warmup_steps else ""))
 
     # the fine-tunes: one at a time, or full-mode ones of one lr in groups of at most `members`,
     # as even as they can be (batched); in this process or in worker processes of `threads`
@@ -240,7 +249,7 @@ def main(argv):
     if n_workers > 1:
         print(f"{n_workers} worker processes of {threads} thread(s) each")
     shared = dict(run_path=run_path, run=run, batches=batches, evals=evals, eval_every=every, dev=dev,
-                  precision=precision, reset_ids=reset_ids, compiled=compile,
+                  precision=precision, reset_ids=reset_ids, compiled=compile, tf32=tf32, warmup_steps=warmup_steps,
                   pad_to=max(map(len, jobs), default=0) if compile else 0)
     results = ((t, rec) for job, recs in zip(jobs, run_all(jobs, shared, min(n_workers, len(jobs)), threads))
                for t, rec in zip(job, recs))

@@ -127,6 +127,7 @@ cpu_threads = 0  # CPU threads; 0: as the environment gives (sweep.py --jobs=N: 
 # digits depend on it (config.json records the count used): fix it to make a run independent of how it was started
 dtype = "auto"  # auto (bfloat16 autocast on CUDA, else float32) | float32 | bfloat16
 compile = False
+tf32 = True  # CUDA: TF32 for the float32 matmuls (few under bf16 autocast); never on a CPU
 peak_flops = 989e12  # for MFU: dense bf16 FLOP/s of one GPU (H100 SXM)
 # -----------------------------------------------------------------------------
 # settings that never change a run's numbers (the corpus is identified by its bins' sha256)
@@ -191,9 +192,8 @@ def run(argv):
     device_type = "cuda" if dev.startswith("cuda") else "cpu"
     use_bf16 = dtype == "bfloat16" or (dtype == "auto" and device_type == "cuda")
     ctx = torch.autocast(device_type, dtype=torch.bfloat16) if use_bf16 else nullcontext()
-    if device_type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+    # set for this stage, whatever an earlier stage in the process left (config.json records tf32)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = tf32 and device_type == "cuda"
 
     # --- data
     metas = corpus_languages(Path(data_dir) / corpus)

@@ -270,3 +270,39 @@ def test_default_probe_is_task_length_at_cycle_ends_against_cycle_one(paper_run,
     short = copy_run(paper_run, tmp_path / "short")
     probe.main([f"--run_dir={short}", "--seeds=0", "--eval_batches=1", "--n_boot=20", "--probe_steps=10"])
     assert json.loads((short / "onset.json").read_text())["probe_kind"] == "short (10 steps, 0.1 of a task)"
+
+
+def test_the_probe_warms_up_as_the_runs_tasks_and_sets_its_own_precision(paper_run, tmp_path):
+    """A run that restarts the warmup at every task (the paper's schedule) is probed with the same
+    warmup (1,024 tokens: 8 steps of 4 x 32), recorded; --warmup_tokens=0 gives other curves and
+    is not mixed with them. TF32 is set by the probe itself (off unless --tf32=True), whatever a
+    stage before it left in the process, and recorded when on."""
+    args = ["--checkpoints=200", "--probe_steps=12", "--eval_every=1", "--seeds=0", "--eval_batches=1", "--n_boot=10"]
+    warm, cold = copy_run(paper_run, tmp_path / "warm"), copy_run(paper_run, tmp_path / "cold")
+    torch.backends.cuda.matmul.allow_tf32 = True  # as train.py leaves it on a GPU
+    probe.main([f"--run_dir={warm}", *args])
+    assert torch.backends.cuda.matmul.allow_tf32 is False
+    probe.main([f"--run_dir={cold}", *args, "--warmup_tokens=0", "--tf32=True"])
+    assert torch.backends.cuda.matmul.allow_tf32 is True
+    (w,), (c,) = records(warm), records(cold)
+    assert w["warmup_steps"] == 8 and "warmup_steps" not in c and "tf32" not in w and c["tf32"] is True
+    assert w["curve"][0] == c["curve"][0] and w["curve"][1] != c["curve"][1]  # the first step at lr / 8
+    with pytest.raises(SystemExit, match="warmup_steps"):
+        probe.main([f"--run_dir={warm}", *args, "--warmup_tokens=0"])
+    torch.backends.cuda.matmul.allow_tf32 = False
+
+
+def test_bf16_autocast_trains_and_probes_on_a_cpu(tmp_path, corpus_dir):
+    """The GPU's precision path (bf16 autocast) run on a CPU: training and probe finish with
+    finite losses, records say bfloat16, and the numbers are not float32's."""
+    common = [f"--data_dir={corpus_dir}", *TINY, "--task_tokens=2048", "--max_tokens=2560", "--ckpt_schedule=linear",
+              "--n_ckpt=1", "--eval_batches=1", "--diagnostics=False"]
+    args = ["--probe_steps=4", "--eval_every=2", "--seeds=0", "--eval_batches=1", "--n_boot=10"]
+    for dtype in ("bfloat16", "float32"):
+        train([*common, f"--out_dir={tmp_path / dtype}", f"--dtype={dtype}"])
+        probe.main([f"--run_dir={tmp_path / dtype}", *args, f"--dtype={dtype}"])
+    bf, fp = records(tmp_path / "bfloat16"), records(tmp_path / "float32")
+    assert all(r["dtype"] == "bfloat16" for r in bf) and all(r["dtype"] == "float32" for r in fp)
+    assert all(np.isfinite(r["curve"]).all() for r in bf)
+    assert [r["curve"] for r in bf] != [r["curve"] for r in fp]
+    assert bf[-1]["final"] == pytest.approx(fp[-1]["final"], abs=0.2)
