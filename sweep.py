@@ -54,6 +54,7 @@ from pathlib import Path
 import torch
 
 import data
+import plan as preflight
 import probe
 import sources
 from configurator import configure
@@ -79,6 +80,11 @@ seeds = "0"  # training seeds: independent runs per size and schedule
 mitigations = "none"  # comma-separated names of MITIGATIONS: each is fitted on its own and compared with none
 train_args = ""  # extra train.py settings, e.g. "--block_size=64 --max_tokens=300000"
 max_tokens = 0  # tokens per run, after train_args (0: as they say); a larger one extends finished runs
+reading = ""  # the reading of the paper's onset law the study tests: tokens | tasks (plan.py); "" = none, unchecked
+plan = False  # print the preflight (tokens, cycles, predicted onsets, hours, disk) and stop; refuse a bad plan
+force = False  # run (or pass the preflight of) a plan whose onsets fall outside cycles 2..last under its reading
+plan_bench = "results/gpu/bench_paper.txt"  # the device's measured training speed: a bench.py table
+plan_download_mbs = 10.0  # plan: the download rate assumed for the corpus build, MB/s
 probe_args = ""  # extra probe.py settings, e.g. "--probe_steps=60 --seeds=0,1"
 fit_args = ""  # extra fit.py arguments, e.g. "--bootstrap 500"
 list_cells = False  # print the cells' commands and stop
@@ -313,6 +319,22 @@ def probe_cost(runs):
     return probed / trained
 
 
+def make_plan(todo):
+    """plan.make for these cells (one mitigation's: the others cost the same), from the settings their
+    commands resolve to."""
+    langs = [s for s in source_langs.split(",") if s]
+    arms = [c for c in todo if c[3] == todo[0][3]]
+    train, probe_set = (resolved(script, args) for script, args in zip(("train", "probe"), cell_commands(*todo[0])[1:]))
+    n_langs = len([s for s in train["langs"].split(",") if s]) or max(1, len(langs) - 1)
+    bench = Path(plan_bench) if Path(plan_bench).is_absolute() or Path(plan_bench).exists() else HERE / plan_bench
+    built = (Path(data_dir) / corpus / "vocab.json").exists()  # then nothing to download or build
+    one = preflight.make([c[:3] for c in arms], train, probe_set, n_langs, 0 if built else source_mb,
+                         len(langs) or n_langs, vocab, bench, plan_download_mbs, reading)
+    if len(arms) < len(todo):
+        one["problems"].append(f"the plan shows one of {len(todo) // len(arms)} mitigation arms")
+    return one
+
+
 def machine():
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, {gpu}, torch {torch.__version__}"
@@ -329,6 +351,18 @@ def main(argv):
         raise SystemExit(f"sweep.py: mitigations must name none and any of {', '.join(MITIGATIONS)}"
                          + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
     todo = cells()
+    if reading not in ("", *preflight.READINGS):
+        raise SystemExit(f"sweep.py: reading must be tokens or tasks (or empty), got {reading!r}")
+    if plan or reading:  # a study that states its reading is checked before anything runs
+        the_plan = make_plan(todo)
+        if plan:
+            print("\n".join(preflight.describe(the_plan)))
+        if the_plan["problems"] and not force:
+            raise SystemExit(f"sweep.py: the plan cannot show what it looks for: {'; '.join(the_plan['problems'])}; "
+                             "fix: change max_tokens, task_tokens or sizes (python sweep.py CONFIG --plan=True), or "
+                             "--force=True to run it anyway")
+        if plan:
+            return
     if list_cells:
         for i, c in enumerate(todo):
             _, train, probe = cell_commands(*c)
