@@ -57,10 +57,10 @@ import data
 import plan as preflight
 import probe
 import sources
+from checkpoint import NO_EFFECT, extends
 from configurator import configure
 from finetune import cores
 from model import LADDER
-from train import NO_EFFECT, extends
 
 # ----------------------------------------------------------------------------- settings
 name = "demo"  # runs go to out/<name>/

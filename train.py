@@ -20,8 +20,11 @@ is probed at the same token counts. "log" and "linear": n_ckpt points spaced so 
 ("log" from ckpt_from_tokens on when it is set). Step 0 (the initialisation) and the last step
 are always included. With task checkpoints, a max_tokens of whole cycles ends on the step on
 which the last cycle ends (schedule.run_steps: up to a step past max_tokens), so the last
-checkpoint is probed; whole tasks that are not whole cycles are refused. A sidecar's language is that of the task starting at its step: at a
-task's end, the next task's.
+checkpoint is probed; whole tasks that are not whole cycles are refused. A sidecar's language
+is that of the task starting at its step: at a task's end, the next task's.
+
+Speed (speed.py): the tokens/s and MFU printed are the steady state's, the first step (compile
+included), checkpoints and state saves timed apart; speed.json has them at the end.
 
 Methods against loss of plasticity (shrink-and-perturb, L2 towards the initialisation, ReDo,
 continual backprop, embedding reset, unseen tokens' rows held; mitigations.py) are options, off
@@ -41,11 +44,13 @@ Outputs in out_dir:
   state/step_XXXXXXX.pt/.json resumable states (model, optimizer, RNG, sampler position) every
                               save_every steps, the newest two kept; sidecar as above
   log.jsonl                   one line per step: tokens, language, loss, lr, grad norm
+  speed.json                  steady tokens/s, MFU (GPU) and the seconds of each phase apart, of
+                              the last process that trained the run
 
 An interrupted run started again with the same settings resumes from the newest intact state
 and ends bit-identical (on CPU) to the uninterrupted run. A state whose bytes do not match its
 recorded sha256 is named, set aside (*.damaged) and the one before it is used. The settings in
-RESUMABLE may change on resume (the change is printed and kept in config.json), and so may
+checkpoint.RESUMABLE may change on resume (the change is printed and kept in config.json), and so may
 max_tokens grow under the constant learning rate (a run extended: its past does not depend on
 where it ends; its diagnostics at the next checkpoint compare with the old last one); any other
 change is refused. The run directory may be moved or copied, the corpus too (it is identified
@@ -67,8 +72,10 @@ import mitigations
 from configurator import at_least, code_version, configure
 from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids
 from diagnostics import diagnose
+from speed import Clock
 import schedule as stream
-from checkpoint import checkpoint_dict, disk_error, load_state, read_file, save_file, save_state, write_json
+from checkpoint import (checkpoint_dict, disk_error, load_state, read_file, resume_changes, save_file,
+                        save_state, write_json)
 from model import GPT, LADDER, CompiledOrEager, estimate_loss, ladder_lr, preset, tune_malloc
 
 # ----------------------------------------------------------------------------- settings
@@ -130,22 +137,6 @@ compile = False
 tf32 = True  # CUDA: TF32 for the float32 matmuls (few under bf16 autocast); never on a CPU
 peak_flops = 989e12  # for MFU: dense bf16 FLOP/s of one GPU (H100 SXM)
 # -----------------------------------------------------------------------------
-# settings that never change a run's numbers (the corpus is identified by its bins' sha256)
-NO_EFFECT = ("out_dir", "data_dir", "save_every", "log_every", "peak_flops", "diagnostics")
-# settings that may change when a run resumes (printed, and kept in config.json): how it goes on
-RESUMABLE = NO_EFFECT + ("lr", "lr_schedule", "min_lr_frac", "warmup_tokens", "grad_clip", "device", "compile",
-                         "cpu_threads")
-
-
-def extends(saved, now):
-    """A run saved with settings `saved` may resume with settings `now` that ask for more tokens
-    when both use the constant lr: its steps so far do not depend on where it ends (a cosine lr's
-    would), so the run extended is the run asked for the longer budget from the start (tested).
-    sweep.py asks the same question of a run's config.json."""
-    return (saved.get("lr_schedule", "constant") == now["lr_schedule"] == "constant"
-            and now["max_tokens"] > (saved.get("max_tokens") or 0))
-
-
 def run(argv):
     defaults = configure(dict(globals()), [])  # what a setting was in a run saved before it existed
     config = configure(globals(), argv)
@@ -273,16 +264,8 @@ def run(argv):
             tmp.unlink()  # left by a process killed while writing
     state = load_state(out, dev, master)
     if state is not None:
-        saved = dict(state["config"], data_sha256=state.get("data_sha256", data_sha))
-        now = dict(config, data_sha256=data_sha)
-        diff = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k, defaults.get(k)) != v}
-        fixed = {k: d for k, d in diff.items() if k not in RESUMABLE}
-        if "max_tokens" in fixed and extends(saved, now):
-            del fixed["max_tokens"]
-        if fixed:
-            raise SystemExit(f"train.py: {out} was trained with other settings {fixed} (saved, now); these cannot "
-                             "change within a run; fix: rerun with the saved values, or use a new out_dir. "
-                             f"(May change on resume: {', '.join(RESUMABLE)}; max_tokens may grow under lr_schedule=constant.)")
+        diff = resume_changes(dict(state["config"], data_sha256=state.get("data_sha256", data_sha)),
+                              dict(config, data_sha256=data_sha), defaults, out)
         raw_model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         # RNG states are CPU byte tensors, whatever device the state was loaded onto
@@ -349,6 +332,8 @@ def run(argv):
     # --- the loop: one host sync per log_every steps (and before anything is written to disk)
     rows = range(rank * batch_size, (rank + 1) * batch_size)
     t_start, tokens_at_start = time.time(), step * tokens_per_step
+    clock = Clock(torch.cuda.synchronize if device_type == "cuda" else (lambda: None), raw_model.flops_per_token(),
+                  peak_flops if device_type == "cuda" else 0.0, world)  # steady speed, phases apart (speed.py)
     pending = []  # steps not yet checked: (step, task, languages, lr, [loss, grad norm] on the device)
 
     def check_and_log():
@@ -373,33 +358,34 @@ def run(argv):
         if step % log_every == 0 or step in ckpt_steps or saving:
             last_loss = check_and_log()
             if master and last_loss is not None and (step % log_every == 0 or step == max_steps):
-                dt = time.time() - t_start
-                tps = (step * tokens_per_step - tokens_at_start) / max(dt, 1e-9)
+                tps = clock.steady() or (step * tokens_per_step - tokens_at_start) / max(time.time() - t_start, 1e-9)
                 eta = (max_steps - step) * tokens_per_step / max(tps, 1e-9)
-                mfu = f" | mfu {raw_model.flops_per_token() * tps / world / peak_flops:.1%}" if device_type == "cuda" else ""
+                mfu = f" | mfu {clock.mfu(tps):.1%}" if clock.mfu(tps) is not None else ""
                 print(f"step {step}/{max_steps} | tok {step * tokens_per_step / 1e6:.2f}M | "
                       f"{lang if schedule == 'continual' else 'mix'} | loss {last_loss:.4f} | "
                       f"lr {lr_at(step - 1):.2e} | {tps:,.0f} tok/s | eta {eta / 60:.1f}m{mfu}",
                       flush=True)
         if master and step in ckpt_steps and not (out / "ckpt" / f"step_{step:07d}.json").exists():
-            losses = estimate_loss(raw_model, val, ctx)
-            card = dict(step=step, tokens=step * tokens_per_step, task_index=task, lang=lang, val_loss=losses)
-            if diagnostics:
-                t_diag = time.time()
-                card["diagnostics"] = diagnose(raw_model, diag_train, diag_probe, token_sets, previous,
-                                               interval_norms, ctx)
-                diag_seconds += time.time() - t_diag
-                card["diagnostics_seconds"] = round(time.time() - t_diag, 4)
-            name = out / "ckpt" / f"step_{step:07d}"
-            card["sha256"] = save_file(checkpoint_dict(raw_model), name.with_suffix(".pt"))
-            write_json(name.with_suffix(".json"), dict(card, time=time.time()))
-            print(f"checkpoint step {step}: " + " ".join(f"{k} {v:.3f}" for k, v in losses.items()))
+            with clock.phase("checkpoints"):  # the evaluation, diagnostics and files, timed apart
+                losses = estimate_loss(raw_model, val, ctx)
+                card = dict(step=step, tokens=step * tokens_per_step, task_index=task, lang=lang, val_loss=losses)
+                if diagnostics:
+                    t_diag = time.time()
+                    card["diagnostics"] = diagnose(raw_model, diag_train, diag_probe, token_sets, previous,
+                                                   interval_norms, ctx)
+                    diag_seconds += time.time() - t_diag
+                    card["diagnostics_seconds"] = round(time.time() - t_diag, 4)
+                name = out / "ckpt" / f"step_{step:07d}"
+                card["sha256"] = save_file(checkpoint_dict(raw_model), name.with_suffix(".pt"))
+                write_json(name.with_suffix(".json"), dict(card, time=time.time()))
+                print(f"checkpoint step {step}: " + " ".join(f"{k} {v:.3f}" for k, v in losses.items()))
         if master and diagnostics and step in ckpt_steps:  # written now or before an interruption
             previous = {k: v.detach().to("cpu", copy=True) for k, v in raw_model.state_dict().items()}
             interval_norms.clear()
         if master and saving and step != resumed_at:
             log.flush()
-            save_state(out, resumable())
+            with clock.phase("states"):
+                save_state(out, resumable())
         if step >= max_steps:
             break
 
@@ -430,11 +416,14 @@ def run(argv):
         optimizer.zero_grad(set_to_none=True)
         mit.after_step(step, x)
         step += 1
+        clock.stepped(tokens_per_step)
     if master:
         log.close()
         wall = time.time() - t_start
-        print(f"done: {out} ({wall:.0f}s" + (f"; diagnostics {diag_seconds:.1f}s = {diag_seconds / wall:.1%} of it)"
-                                             if diagnostics else ")"))
+        write_json(out / "speed.json", dict(clock.summary(), device=dev, tokens_per_step=tokens_per_step,
+                                            flops_per_token=raw_model.flops_per_token(), peak_flops=peak_flops))
+        print(f"done: {out} ({clock.describe()}" + (f"; diagnostics {diag_seconds:.1f}s = {diag_seconds / wall:.1%} "
+                                                    "of the wall)" if diagnostics else ")"))
     if ddp:  # all arrive before any tears down: a peer gone first can abort gloo's threads at exit; the DDP
         # wrapper (its reducer holds the group and its threads) is freed before the group is destroyed
         torch.distributed.barrier()

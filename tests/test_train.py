@@ -13,6 +13,7 @@ import torch
 
 import probe
 import schedule as stream
+import speed
 import train as train_script
 from configurator import configure
 from conftest import ROOT
@@ -306,3 +307,34 @@ def test_cpu_threads_fixes_the_thread_count_whatever_the_environment(tmp_path, c
     configs = [json.loads((tmp_path / name / "config.json").read_text()) for name in ("fixed", "env")]
     assert [c["threads"] for c in configs] == [1, 1] and configs[0]["cpu_threads"] == 1
     same_run(tmp_path / "fixed", tmp_path / "env")
+
+
+def test_the_clock_reports_the_steady_state_with_compile_checkpoints_and_states_apart(monkeypatch, tmp_path,
+                                                                                      corpus_dir):
+    """On a fake clock: a first step of 30 s (a compile), a checkpoint of 5 s and a state save of
+    2 s before and between ten 1-s steps of 1,000 tokens give 1,000 tokens/s steady, where an
+    average from the start would give 9,000 / 47 s; MFU against the peak given. A real run writes
+    speed.json with the phases and prints the steady speed."""
+    now = [0.0]
+    monkeypatch.setattr(speed.time, "perf_counter", lambda: now[0])
+    clock = speed.Clock(flops_per_token=6e6, peak_flops=1e10)
+    with clock.phase("checkpoints"):
+        now[0] += 5  # the step-0 evaluation
+    now[0] += 30
+    clock.stepped(1000)  # the first step: compile
+    for i in range(9):
+        now[0] += 1
+        clock.stepped(1000)
+        if i == 4:
+            with clock.phase("states"):
+                now[0] += 2
+    s = clock.summary()
+    assert s["apart_s"] == {"checkpoints": 5, "first step": 30, "states": 2} and s["wall_s"] == 46
+    assert s["steady_tokens_per_s"] == 1000 and s["mfu"] == 0.6 and s["steady_tokens"] == 9000
+    assert clock.describe() == "46s: checkpoints 5.0s, first step 30.0s, states 2.0s apart; steady 1,000 tok/s, mfu 60.0%"
+    out = tmp_path / "run"
+    p = train([f"--data_dir={corpus_dir}", f"--out_dir={out}", *TINY, "--max_tokens=5120", "--n_ckpt=1",
+               "--eval_batches=1", "--save_every=10", "--log_every=5"])
+    rec = json.loads((out / "speed.json").read_text())
+    assert set(rec["apart_s"]) == {"checkpoints", "first step", "states"} and rec["steady_tokens"] == 19 * 256
+    assert rec["mfu"] is None and f"steady {rec['steady_tokens_per_s']:,.0f} tok/s" in p.stdout
