@@ -33,8 +33,8 @@ from torch.func import functional_call, grad_and_value, vmap
 from checkpoint import CheckpointError, read_file
 from run_onset import probe_metrics
 from schedule import lr_at
-from model import (GPT, CompiledOrEager, GPTConfig, adamw, add_lora, estimate_loss, train_only_last,
-                   tune_malloc)
+from model import (GPT, CompiledOrEager, GPTConfig, adamw, add_lora, estimate_loss, n_total, step_bytes,
+                   train_only_last, tune_malloc)
 
 
 def mode_setup(model, mode):
@@ -58,10 +58,12 @@ def result(mode, kind, lr, seed, trainable, steps, curves):
 
 
 def finetune(weights, cfg, mode, lr, seed, train_batches, evals, run, eval_every, ctx, dev, dtype=torch.float32,
-             warmup_steps=0):
+             warmup_steps=0, micro=0):
     """Fine-tune one checkpoint; returns its curves. evals: {"probe": batches, lang: batches};
     dtype: of the weights (float64 to compute in double precision); warmup_steps: the learning
-    rate rises linearly to lr over these first steps (schedule.lr_at), then stays."""
+    rate rises linearly to lr over these first steps (schedule.lr_at), then stays; micro > 0: each
+    step's batch in micro-batches of that many sequences, their gradients accumulated (the same
+    step up to float rounding, in the memory of one micro-batch)."""
     torch.manual_seed(seed)  # LoRA's initialisation: the same for every checkpoint
     model = GPT(GPTConfig(**cfg))
     model.load_state_dict(weights)
@@ -79,9 +81,10 @@ def finetune(weights, cfg, mode, lr, seed, train_batches, evals, run, eval_every
     for i, (x, y) in enumerate(train_batches):
         for group in opt.param_groups:
             group["lr"] = lr_at(i, lr, warmup_steps, len(train_batches))
-        with ctx:
-            loss = model(x.to(dev), y.to(dev))[1]
-        loss.backward()
+        for xc, yc in zip(x.split(micro), y.split(micro)) if micro else [(x, y)]:
+            with ctx:
+                loss = model(xc.to(dev), yc.to(dev))[1] * (len(xc) / len(x))
+            loss.backward()
         if run["grad_clip"] > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), run["grad_clip"])
         opt.step()
@@ -157,9 +160,11 @@ def finetune_batched(members, cfg, lr, batches, evals, run, eval_every, ctx, dev
 
     record(0)
     n_steps = len(batches[members[0][1]])
+    streams = {sd: iter(batches[sd]) for sd in dict.fromkeys(sd for _, sd in members)}  # one pass per seed, in step
     for i in range(n_steps):
-        x = torch.stack([batches[sd][i][0] for _, sd in members]).to(dev)
-        y = torch.stack([batches[sd][i][1] for _, sd in members]).to(dev)
+        now = {sd: next(it) for sd, it in streams.items()}
+        x = torch.stack([now[sd][0] for _, sd in members]).to(dev)
+        y = torch.stack([now[sd][1] for _, sd in members]).to(dev)
         for group in opt.param_groups:
             group["lr"] = lr_at(i, lr, warmup_steps, n_steps)
         with torch.enable_grad():
@@ -172,6 +177,22 @@ def finetune_batched(members, cfg, lr, batches, evals, run, eval_every, ctx, dev
     trainable = sum(p[0].numel() for p in params.values())
     return [result("full", "full", lr, sd, trainable, list(steps), curves[k])
             for k, (_, sd) in enumerate(members[:n_real])]
+
+
+def free_bytes(dev):
+    """Memory free on the device now: CUDA's own count, or the host's MemAvailable on a CPU."""
+    if dev.startswith("cuda"):
+        return torch.cuda.mem_get_info(torch.device(dev))[0]
+    with open("/proc/meminfo") as f:
+        return next(int(ln.split()[1]) * 1024 for ln in f if ln.startswith("MemAvailable:"))
+
+
+def members_that_fit(cfg, tokens, bf16, free, slack=0.1):
+    """How many batched members fit in `free` bytes, each a model of GPTConfig cfg with its own
+    weights, gradients and AdamW state and `tokens` tokens a step (model.step_bytes), a tenth of the
+    memory left as slack; 0 when not even one does."""
+    c = GPTConfig(**cfg)
+    return int(free * (1 - slack) // step_bytes(c, n_total(c), tokens, bf16))
 
 
 # ----------------------------------------------------------------------------- running many
@@ -228,7 +249,7 @@ def run_job(job):
             step, mode, lr, sd = job[0]
             ckpt = load(step)
             return [finetune(ckpt["model"], ckpt["model_args"], mode, lr, sd, j["batches"][sd], j["evals"], j["run"],
-                             j["eval_every"], j["ctx"], j["dev"], j["dtype"], j["warmup_steps"])]
+                             j["eval_every"], j["ctx"], j["dev"], j["dtype"], j["warmup_steps"], j["micro"])]
         members = [(load(step), sd) for step, _, _, sd in job]
         return finetune_batched([(c["model"], sd) for c, sd in members], members[0][0]["model_args"], job[0][2],
                                 j["batches"], j["evals"], j["run"], j["eval_every"], j["ctx"], j["dev"], j["dtype"],

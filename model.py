@@ -16,6 +16,7 @@ The GPT of the study: a GPT-2-style decoder-only transformer, and its sizes.
   and their commands still work. ladder_lr: the paper's learning rates, 3e-3 at 5M to 1e-3
   at 314M, interpolated in log N (held at the end values outside that range).
 - LoRA adapters (add_lora) and layer freezing (train_only_last) for the probe.
+- step_bytes: the memory of a training or fine-tuning step, for plans and for fitting batched probes.
 - tune_malloc: the allocator setting that train, probe and bench make at start-up on CPU.
 Checkpoint files (saving, checking, resuming) are in checkpoint.py.
 """
@@ -117,6 +118,13 @@ LADDER = {**CPU_LADDER, **PAPER_LADDER, **LEGACY}
 def n_nonembed(n_layer, n_embd, bias=True):
     """N of a shape without building it: L (12 d^2 + 13 d) + 2 d with biases (L 12 d^2 + 2 d without)."""
     return n_layer * (12 * n_embd ** 2 + (13 * n_embd if bias else 0)) + 2 * n_embd
+
+
+def n_total(cfg):
+    """All parameters of a GPTConfig without building it: N, the token and position embeddings, and
+    an untied output layer."""
+    d = cfg.n_embd
+    return n_nonembed(cfg.n_layer, d, cfg.bias) + (cfg.vocab_size * (1 if cfg.tie_weights else 2) + cfg.block_size) * d
 
 
 def ladder_lr(n):
@@ -303,6 +311,21 @@ class CompiledOrEager(nn.Module):
                       "fix: install a C compiler and the Python headers (python3-dev), or set compile=False",
                       file=sys.stderr, flush=True)
         return self.eager(*args, **kwargs)
+
+
+def step_bytes(cfg, n_params, tokens, bf16=True):
+    """Bytes one training step of this GPT holds at its peak, for `tokens` tokens in the step (a
+    micro-batch): the float32 weights, gradients and AdamW's two moments (16 per parameter), the
+    activations saved for backward, and the gradient of the logits made at the start of backward.
+    The activation coefficients were counted on a CPU with torch's saved-tensor hooks (the test
+    checks them): per token, float32 keeps 16 d numbers per layer, 2 d more and the vocabulary
+    once (the log-softmax); bf16 autocast keeps 36 d bytes per layer, 14 d, 4 bytes per vocabulary
+    id (its log-softmax in float32) and a bf16 copy of the weights. Not counted: the CUDA context
+    and the caching allocator's slack (leave a tenth of the device free)."""
+    d, L, V = cfg.n_embd, cfg.n_layer, cfg.vocab_size
+    if bf16:
+        return 16 * n_params + 2 * n_params + tokens * (L * 36 * d + 14 * d + 4 * V) + tokens * 6 * V
+    return 16 * n_params + tokens * 4 * (L * 16 * d + 2 * d + V) + tokens * 4 * V
 
 
 def adamw(params, lr, weight_decay, betas, device_type, matrix_dim=2):

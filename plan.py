@@ -17,7 +17,8 @@ the probes by probe.cost_tokens (fine-tuning steps plus evaluations at a third),
 PROBE_SLOWDOWN times the training's time per token (sequential fine-tunes are uncompiled and
 launch-bound at small sizes); the corpus build (download at an assumed rate, tokenizing at the
 rate measured on one core). Disk: the download cache (at most the text), the build's raw ids and
-bins, every run's checkpoints and resumable states.
+bins, every run's checkpoints and resumable states. Memory: a training step and a fine-tuning
+step, by model.step_bytes.
 """
 
 import math
@@ -25,7 +26,7 @@ import re
 
 import probe
 import schedule as stream
-from model import LADDER, n_nonembed
+from model import LADDER, n_nonembed, preset, step_bytes
 
 LAW = (1.3e-5, 0.8269)  # the paper's onset: a N^alpha tasks
 PAPER_TASK_TOKENS = 9537 * 2 ** 19  # the paper's task: 9,537 steps of 0.5M (2^19) tokens (config/paper.py)
@@ -111,10 +112,13 @@ def make(cells, train, probe_set, n_langs, source_mb, n_sources, vocab, bench, d
         for r in READINGS:
             k = onset_in_tasks(n, r, train["task_tokens"])
             onsets[r] = dict(tasks=k, tokens=k * train["task_tokens"], cycle=k / n_langs)
+        shape = preset(size, vocab_size=padded, block_size=T)
+        memory = {stage: step_bytes(shape, total, b * T, bf16=True) / 1e9  # bf16 autocast, as on a GPU
+                  for stage, b in (("training", B), ("probe", probe_set["probe_micro_batch"] or PB))}
         disk_gb = (len(ckpts) * 4 * total + 2 * 12 * total) / 1e9  # fp32 weights; states: weights and two moments
         out.append(dict(size=size, schedule=sch, seed=sd, n=n, tokens_per_s=speed, train_h=train_h, saves_h=saves_h,
                         compile_h=compile_h, probe_h=probe_h, hours=train_h + saves_h + compile_h + probe_h,
-                        probe_share=probe_h / train_h, onsets=onsets, disk_gb=disk_gb))
+                        probe_share=probe_h / train_h, onsets=onsets, disk_gb=disk_gb, memory_gb=memory))
         if reading:
             c = onsets[reading]["cycle"]
             if not 2 <= c <= cycles:
@@ -155,6 +159,9 @@ def describe(p):
                      f"{c['tokens_per_s']:>11,.0f}{o['tokens']['tokens']:>12.3g} (cycle {o['tokens']['cycle']:>5.2f})"
                      f"{o['tasks']['tokens']:>10.3g} (cycle {o['tasks']['cycle']:>5.2f}){c['train_h']:>9.2f}"
                      f"{c['probe_h']:>9.2f}{c['probe_share']:>7.2f}{c['hours']:>7.2f}{c['disk_gb']:>9.2f}")
+    lines += [f"peak memory of a step, {c['size']} (model.step_bytes, bf16; a batched probe needs it per member): "
+              + ", ".join(f"{k} {v:.1f} GB" for k, v in c["memory_gb"].items()) for c in p["cells"]
+              if c is next(x for x in p["cells"] if x["size"] == c["size"])]
     lines += [f"corpus: {p['text_mb']:,.0f} MB of text, about {p['corpus_tokens']:.3g} tokens ({BYTES_PER_TOKEN} bytes a "
               f"token); build {p['build_h']:.2f} h (download at {p['download_mbs']:g} MB/s, assumed: "
               f"--plan_download_mbs; tokenizing at {TOKENIZE_MBS} MB/s, one core); peak disk {p['build_peak_gb']:.0f} GB, "

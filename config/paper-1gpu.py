@@ -30,6 +30,8 @@
 #   in all                                                                                  = 9.7 h
 # Disk: the build at most 49 GB (the text cache, at most 18 GB, plus 5.2e9 tokens at 4 B raw and 2 B
 # binned), 28 GB kept; the run's 12 checkpoints and 2 states of 15,745,920 parameters, 1.1 GB.
+# Peak memory of a step (the plan, model.step_bytes, bf16; the CUDA context and allocator slack not
+# counted): training 12.7 GB, the probe's fine-tune 12.7 GB (both 32 x 1024 tokens).
 # Further commands, each with its own plan (the corpus then built: no build hours):
 #   python sweep.py config/paper-1gpu.py --name=paper-1gpu-stationary --schedules=stationary   # 8.1 h
 #   python sweep.py config/paper-1gpu.py --name=paper-1gpu-12m --sizes=paper-12m --max_tokens=70778880000

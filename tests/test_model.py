@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from checkpoint import checkpoint_dict, load_checkpoint
-from model import GPT, CompiledOrEager, GPTConfig, LADDER, add_lora, preset, train_only_last
+from model import GPT, CompiledOrEager, GPTConfig, LADDER, add_lora, preset, step_bytes, train_only_last
 
 
 def closed_form(L, d, bias=True):
@@ -124,3 +124,32 @@ def test_compile_that_cannot_build_falls_back_to_eager_with_one_warning(capsys):
     assert capsys.readouterr().err == ""
     with pytest.raises(IndexError):  # an error of the computation itself is not taken for a compile failure
         CompiledOrEager(lambda i: i[5], "an indexing", backend="eager")(torch.zeros(2))
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_the_memory_model_counts_what_backward_keeps(bf16):
+    """model.step_bytes's activations against the bytes torch really saves for backward (the
+    saved-tensor hooks, parameters left out), at shapes that vary depth, width, vocabulary and
+    tokens; float32 and bf16 autocast, within 10%."""
+    for L, d, V, T, b in ((2, 64, 512, 64, 8), (4, 64, 512, 64, 8), (2, 128, 512, 64, 8), (2, 64, 4096, 64, 8),
+                          (3, 96, 1024, 128, 4)):
+        torch.manual_seed(0)
+        cfg = GPTConfig(block_size=T, vocab_size=V, n_layer=L, n_head=2, n_embd=d)
+        m = GPT(cfg)
+        params = {p.untyped_storage().data_ptr() for p in m.parameters()}
+        seen, total = set(), [0]
+
+        def pack(t):
+            key = t.untyped_storage().data_ptr()
+            if key not in seen and key not in params:
+                seen.add(key)
+                total[0] += t.untyped_storage().nbytes()
+            return t
+
+        x = torch.randint(V, (b, T))
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                m(x, x)
+        n = m.num_params(False)
+        model = step_bytes(cfg, n, b * T, bf16) - 16 * n - b * T * (6 if bf16 else 4) * V  # the saved part
+        assert model == pytest.approx(total[0], rel=0.1), (L, d, V, T, b)

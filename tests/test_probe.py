@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import finetune
+import model
 import probe
 import run_onset
 from test_train import TINY, train
@@ -306,3 +307,38 @@ def test_bf16_autocast_trains_and_probes_on_a_cpu(tmp_path, corpus_dir):
     assert all(np.isfinite(r["curve"]).all() for r in bf)
     assert [r["curve"] for r in bf] != [r["curve"] for r in fp]
     assert bf[-1]["final"] == pytest.approx(fp[-1]["final"], abs=0.2)
+
+
+def test_batched_members_are_chosen_from_free_memory(tiny_run, tmp_path, monkeypatch, capsys):
+    """--members=0 (the default): as many members as fit the free memory by model.step_bytes, a
+    tenth kept free; none fitting is one line."""
+    cfg = json.loads((tiny_run / "config.json").read_text())["model_args"]
+    each = model.step_bytes(model.GPTConfig(**cfg), model.n_total(model.GPTConfig(**cfg)), 8 * 32, False)
+    assert finetune.members_that_fit(cfg, 8 * 32, False, 3 * each / 0.9 + 1) == 3
+    assert finetune.members_that_fit(cfg, 8 * 32, False, each) == 0
+    assert finetune.free_bytes("cpu") > 0
+    run = copy_run(tiny_run, tmp_path / "run")
+    monkeypatch.setattr(probe, "free_bytes", lambda dev: 2 * each / 0.9 + 1)
+    probe.main([f"--run_dir={run}", "--probe_steps=2", "--eval_every=1", "--seeds=0,1", "--batched=True",
+                "--n_boot=10"])
+    assert "probe.py: 2 batched members fit in the" in capsys.readouterr().out
+    monkeypatch.setattr(probe, "free_bytes", lambda dev: each)
+    with pytest.raises(SystemExit, match=r"one batched member needs .* GB \(model.step_bytes\) and .* GB are free"):
+        probe.main([f"--run_dir={copy_run(tiny_run, tmp_path / 'run2')}", "--probe_steps=2", "--batched=True"])
+
+
+def test_micro_batches_accumulate_to_the_same_step(tiny_run, tmp_path):
+    """probe_micro_batch splits each step's batch of 8 and accumulates: the curves are those of the
+    whole batch up to float rounding (float64 here), the records say micro_batch, and the two are
+    not mixed; it is refused with --batched."""
+    args = ["--checkpoints=40", "--probe_steps=6", "--eval_every=2", "--seeds=0", "--dtype=float64", "--n_boot=10"]
+    whole, parts = copy_run(tiny_run, tmp_path / "whole"), copy_run(tiny_run, tmp_path / "parts")
+    probe.main([f"--run_dir={whole}", *args])
+    probe.main([f"--run_dir={parts}", *args, "--probe_micro_batch=3"])  # 3 + 3 + 2
+    (w,), (p,) = records(whole), records(parts)
+    assert p["micro_batch"] == 3 and "micro_batch" not in w
+    assert p["curve"] == pytest.approx(w["curve"], abs=1e-9) and p["curve"][-1] < p["curve"][0]
+    with pytest.raises(SystemExit, match="micro_batch"):
+        probe.main([f"--run_dir={parts}", *args])
+    with pytest.raises(SystemExit, match="probe_micro_batch accumulates the sequential"):
+        probe.main([f"--run_dir={parts}", *args, "--probe_micro_batch=3", "--batched=True"])
