@@ -55,7 +55,8 @@ def resume_changes(saved, now, defaults, out):
     if fixed:
         raise SystemExit(f"train.py: {out} was trained with other settings {fixed} (saved, now); these cannot "
                          "change within a run; fix: rerun with the saved values, or use a new out_dir. "
-                         f"(May change on resume: {', '.join(RESUMABLE)}; max_tokens may grow under lr_schedule=constant.)")
+                         f"(May change on resume: {', '.join(RESUMABLE)}; max_tokens may grow under "
+                         "lr_schedule=constant.)")
     return diff
 
 # Checkpoint files: {"model_args": dict of GPTConfig, "model": state_dict of the plain module, ...}.
