@@ -10,11 +10,12 @@ sys.path.insert(0, str(ROOT / "tools"))
 import gpu_smoke  # noqa: E402
 
 
-def test_the_smoke_test_runs_the_configs_settings_on_given_text_and_extrapolates(tmp_path, capsys):
+def test_the_smoke_test_runs_the_configs_settings_on_given_text_and_extrapolates(tmp_path, capsys, monkeypatch):
     """config/paper-1gpu.py's settings (its evaluation batches and probe evaluations, its reading)
     with a tiny model and context through --set, on a directory of text (zh standing for zh-Hans):
     it builds the corpus, trains one task, probes, and prints the steady speed and the config's
     hours extrapolated from it beside the plan's."""
+    monkeypatch.chdir(tmp_path)  # the plan looks for the config's corpus under ./data: none here
     rng = random.Random(0)
     text = tmp_path / "text"
     text.mkdir()
