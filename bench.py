@@ -20,7 +20,7 @@ from contextlib import nullcontext
 
 import torch
 
-from configurator import configure
+from configurator import at_least, configure
 from model import GPT, LADDER, preset, tune_malloc
 
 # ----------------------------------------------------------------------------- settings
@@ -74,7 +74,7 @@ def tokens_per_second(size, dev, ctx):
 
 
 def main(argv):
-    configure(globals(), argv)
+    at_least("bench.py", configure(globals(), argv), dict(vocab=1, block_size=1, batch_size=1, steps=1))
     if malloc:
         tune_malloc()
     dev = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device

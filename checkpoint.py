@@ -9,6 +9,8 @@ Checkpoint files: every .pt the project writes and reads, and the JSON sidecars 
 - save_state / load_state: train.py's resumable states (the newest two kept; a damaged one set
   aside and the one before it used).
 - write_json: any sidecar or record, atomically; disk_error: one line for a failed write.
+- NO_EFFECT, RESUMABLE, extends, resume_changes: which of train.py's settings a resumed run may
+  change (sweep.py asks the same of a run's config.json).
 """
 
 import errno
@@ -25,6 +27,37 @@ from pathlib import Path
 import torch
 
 from model import GPT, GPTConfig
+
+# settings that never change a run's numbers (the corpus is identified by its bins' sha256)
+NO_EFFECT = ("out_dir", "data_dir", "save_every", "log_every", "peak_flops", "diagnostics")
+# settings that may change when a run resumes (printed, and kept in config.json): how it goes on
+RESUMABLE = NO_EFFECT + ("lr", "lr_schedule", "min_lr_frac", "warmup_tokens", "grad_clip", "device", "compile",
+                         "cpu_threads")
+
+
+def extends(saved, now):
+    """A run saved with settings `saved` may resume with settings `now` that ask for more tokens
+    when both use the constant lr: its steps so far do not depend on where it ends (a cosine lr's
+    would), so the run extended is the run asked for the longer budget from the start (tested).
+    sweep.py asks the same question of a run's config.json."""
+    return (saved.get("lr_schedule", "constant") == now["lr_schedule"] == "constant"
+            and now["max_tokens"] > (saved.get("max_tokens") or 0))
+
+
+def resume_changes(saved, now, defaults, out):
+    """The settings that differ between a saved state's and this command's ({name: (saved, now)});
+    refused in one line if any may not change within a run. A setting a run does not name was
+    at its default (defaults: it predates the setting)."""
+    diff = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k, defaults.get(k)) != v}
+    fixed = {k: d for k, d in diff.items() if k not in RESUMABLE}
+    if "max_tokens" in fixed and extends(saved, now):
+        del fixed["max_tokens"]
+    if fixed:
+        raise SystemExit(f"train.py: {out} was trained with other settings {fixed} (saved, now); these cannot "
+                         "change within a run; fix: rerun with the saved values, or use a new out_dir. "
+                         f"(May change on resume: {', '.join(RESUMABLE)}; max_tokens may grow under "
+                         "lr_schedule=constant.)")
+    return diff
 
 # Checkpoint files: {"model_args": dict of GPTConfig, "model": state_dict of the plain module, ...}.
 # Every .pt is written by save_file and read by read_file. The sha256 of its bytes is recorded

@@ -112,6 +112,17 @@ def configure(g, argv):
     return {k: g[k] for k in defaults}
 
 
+def at_least(script, settings, bounds, hints=None):
+    """Refuse, in one line naming the setting and the fix, the first of `bounds` ({name: least
+    value}) that the resolved settings fall below: a batch of 0 or a negative learning rate
+    otherwise ends deep in torch with a traceback."""
+    for key, least in bounds.items():
+        if settings[key] < least:
+            hint = (hints or {}).get(key, "")
+            raise ConfigError(f"{script}: {key} must be >= {least}, got {settings[key]}; fix: --{key}=<{least} or "
+                              f"more>" + (f" ({hint})" if hint else ""))
+
+
 def code_version():
     try:
         here = Path(__file__).resolve().parent

@@ -15,7 +15,8 @@ probe.py decides what to fine-tune and what the curves mean; this file only runs
                       fixed thread count each, returning results in order, so the numbers do
                       not depend on N.
 
-Every fine-tune: a fresh AdamW (the run's betas and weight decay), constant learning rate,
+Every fine-tune: a fresh AdamW (the run's betas and weight decay), a linear warmup when asked,
+then a constant learning rate,
 the run's gradient clipping, the probe language's validation loss (and the training languages',
 for forgetting) on fixed batches at step 0, every eval_every steps and at the end.
 """
@@ -31,8 +32,9 @@ from torch.func import functional_call, grad_and_value, vmap
 
 from checkpoint import CheckpointError, read_file
 from run_onset import probe_metrics
-from model import (GPT, GPTConfig, adamw, add_lora, estimate_loss, train_only_last,
-                   tune_malloc)
+from schedule import lr_at
+from model import (GPT, CompiledOrEager, GPTConfig, adamw, add_lora, estimate_loss, n_total, step_bytes,
+                   train_only_last, tune_malloc)
 
 
 def mode_setup(model, mode):
@@ -55,9 +57,13 @@ def result(mode, kind, lr, seed, trainable, steps, curves):
                 curve=curve, **probe_metrics(steps, curve), forget=curves)
 
 
-def finetune(weights, cfg, mode, lr, seed, train_batches, evals, run, eval_every, ctx, dev, dtype=torch.float32):
+def finetune(weights, cfg, mode, lr, seed, train_batches, evals, run, eval_every, ctx, dev, dtype=torch.float32,
+             warmup_steps=0, micro=0):
     """Fine-tune one checkpoint; returns its curves. evals: {"probe": batches, lang: batches};
-    dtype: of the weights (float64 to compute in double precision)."""
+    dtype: of the weights (float64 to compute in double precision); warmup_steps: the learning
+    rate rises linearly to lr over these first steps (schedule.lr_at), then stays; micro > 0: each
+    step's batch in micro-batches of that many sequences, their gradients accumulated (the same
+    step up to float rounding, in the memory of one micro-batch)."""
     torch.manual_seed(seed)  # LoRA's initialisation: the same for every checkpoint
     model = GPT(GPTConfig(**cfg))
     model.load_state_dict(weights)
@@ -73,9 +79,12 @@ def finetune(weights, cfg, mode, lr, seed, train_batches, evals, run, eval_every
 
     record(0)
     for i, (x, y) in enumerate(train_batches):
-        with ctx:
-            loss = model(x.to(dev), y.to(dev))[1]
-        loss.backward()
+        for group in opt.param_groups:
+            group["lr"] = lr_at(i, lr, warmup_steps, len(train_batches))
+        for xc, yc in zip(x.split(micro), y.split(micro)) if micro else [(x, y)]:
+            with ctx:
+                loss = model(xc.to(dev), yc.to(dev))[1] * (len(xc) / len(x))
+            loss.backward()
         if run["grad_clip"] > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), run["grad_clip"])
         opt.step()
@@ -112,13 +121,16 @@ def batched_functions(cfg, K, ctx, dev, clip, compiled):
             return grads
 
         evaluate = vmap(loss_of, in_dims=(0, None, None))
-        _batched[key] = (model, *(map(torch.compile, (step, evaluate)) if compiled else (step, evaluate)))
+        if compiled:
+            step, evaluate = (CompiledOrEager(fn, f"the batched probe's {what}")
+                              for fn, what in ((step, "step"), (evaluate, "evaluation")))
+        _batched[key] = (model, step, evaluate)
     return _batched[key]
 
 
 @torch.no_grad()
 def finetune_batched(members, cfg, lr, batches, evals, run, eval_every, ctx, dev, dtype=torch.float32, compiled=False,
-                     pad_to=0):
+                     pad_to=0, warmup_steps=0):
     """Full fine-tuning of K members [(weights, seed)] of one architecture at one lr, member k
     on batches[seed_k] (common random numbers as in finetune), each with its own AdamW state:
     torch's AdamW on the stacked weights is elementwise, so member by member. Returns one
@@ -148,9 +160,13 @@ def finetune_batched(members, cfg, lr, batches, evals, run, eval_every, ctx, dev
 
     record(0)
     n_steps = len(batches[members[0][1]])
+    streams = {sd: iter(batches[sd]) for sd in dict.fromkeys(sd for _, sd in members)}  # one pass per seed, in step
     for i in range(n_steps):
-        x = torch.stack([batches[sd][i][0] for _, sd in members]).to(dev)
-        y = torch.stack([batches[sd][i][1] for _, sd in members]).to(dev)
+        now = {sd: next(it) for sd, it in streams.items()}
+        x = torch.stack([now[sd][0] for _, sd in members]).to(dev)
+        y = torch.stack([now[sd][1] for _, sd in members]).to(dev)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(i, lr, warmup_steps, n_steps)
         with torch.enable_grad():
             grads = step(params, x, y)
         for n, p in params.items():
@@ -161,6 +177,22 @@ def finetune_batched(members, cfg, lr, batches, evals, run, eval_every, ctx, dev
     trainable = sum(p[0].numel() for p in params.values())
     return [result("full", "full", lr, sd, trainable, list(steps), curves[k])
             for k, (_, sd) in enumerate(members[:n_real])]
+
+
+def free_bytes(dev):
+    """Memory free on the device now: CUDA's own count, or the host's MemAvailable on a CPU."""
+    if dev.startswith("cuda"):
+        return torch.cuda.mem_get_info(torch.device(dev))[0]
+    with open("/proc/meminfo") as f:
+        return next(int(ln.split()[1]) * 1024 for ln in f if ln.startswith("MemAvailable:"))
+
+
+def members_that_fit(cfg, tokens, bf16, free, slack=0.1):
+    """How many batched members fit in `free` bytes, each a model of GPTConfig cfg with its own
+    weights, gradients and AdamW state and `tokens` tokens a step (model.step_bytes), a tenth of the
+    memory left as slack; 0 when not even one does."""
+    c = GPTConfig(**cfg)
+    return int(free * (1 - slack) // step_bytes(c, n_total(c), tokens, bf16))
 
 
 # ----------------------------------------------------------------------------- running many
@@ -174,6 +206,8 @@ def start(shared, threads=None):
     if threads:
         torch.set_num_threads(threads)
         tune_malloc()
+    # precision is set here for every fine-tune, never inherited from a stage before it in the process
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = shared["tf32"]
     bf16 = shared["precision"] == "bfloat16"
     ctx = torch.autocast(shared["dev"].split(":")[0], dtype=torch.bfloat16) if bf16 else nullcontext()
     _job.clear()  # nothing kept from an earlier probe in this process
@@ -215,11 +249,11 @@ def run_job(job):
             step, mode, lr, sd = job[0]
             ckpt = load(step)
             return [finetune(ckpt["model"], ckpt["model_args"], mode, lr, sd, j["batches"][sd], j["evals"], j["run"],
-                             j["eval_every"], j["ctx"], j["dev"], j["dtype"])]
+                             j["eval_every"], j["ctx"], j["dev"], j["dtype"], j["warmup_steps"], j["micro"])]
         members = [(load(step), sd) for step, _, _, sd in job]
         return finetune_batched([(c["model"], sd) for c, sd in members], members[0][0]["model_args"], job[0][2],
                                 j["batches"], j["evals"], j["run"], j["eval_every"], j["ctx"], j["dev"], j["dtype"],
-                                j["compiled"], j["pad_to"])
+                                j["compiled"], j["pad_to"], j["warmup_steps"])
     except CheckpointError as e:
         return [str(e)] * len(job)
 

@@ -16,6 +16,7 @@ The GPT of the study: a GPT-2-style decoder-only transformer, and its sizes.
   and their commands still work. ladder_lr: the paper's learning rates, 3e-3 at 5M to 1e-3
   at 314M, interpolated in log N (held at the end values outside that range).
 - LoRA adapters (add_lora) and layer freezing (train_only_last) for the probe.
+- step_bytes: the memory of a training or fine-tuning step, for plans and for fitting batched probes.
 - tune_malloc: the allocator setting that train, probe and bench make at start-up on CPU.
 Checkpoint files (saving, checking, resuming) are in checkpoint.py.
 """
@@ -23,6 +24,7 @@ Checkpoint files (saving, checking, resuming) are in checkpoint.py.
 import argparse
 import ctypes
 import math
+import sys
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -116,6 +118,13 @@ LADDER = {**CPU_LADDER, **PAPER_LADDER, **LEGACY}
 def n_nonembed(n_layer, n_embd, bias=True):
     """N of a shape without building it: L (12 d^2 + 13 d) + 2 d with biases (L 12 d^2 + 2 d without)."""
     return n_layer * (12 * n_embd ** 2 + (13 * n_embd if bias else 0)) + 2 * n_embd
+
+
+def n_total(cfg):
+    """All parameters of a GPTConfig without building it: N, the token and position embeddings, and
+    an untied output layer."""
+    d = cfg.n_embd
+    return n_nonembed(cfg.n_layer, d, cfg.bias) + (cfg.vocab_size * (1 if cfg.tie_weights else 2) + cfg.block_size) * d
 
 
 def ladder_lr(n):
@@ -266,6 +275,57 @@ class GPT(nn.Module):
 
     def optimizer(self, lr, weight_decay, betas, device_type):
         return adamw([p for p in self.parameters() if p.requires_grad], lr, weight_decay, betas, device_type)
+
+
+def compile_failed(e):
+    """Whether an exception is torch.compile failing to build (no C compiler, no Python headers, a
+    backend error), as opposed to an error of the computation itself."""
+    return isinstance(e, Exception) and type(e).__module__.startswith(("torch._dynamo", "torch._inductor"))
+
+
+class CompiledOrEager(nn.Module):
+    """fn (a module or a function) through torch.compile, and fn itself from the first call on
+    which compiling fails: a warning names why, and the run goes on eagerly (slower, the same
+    computation). A module's parameters are this one's, so DDP can wrap it; its state is saved
+    from the module itself. Compiling happens on the first call, so that is where it can fail
+    (the backward graph is built on the first backward: a failure there is not caught)."""
+
+    def __init__(self, fn, what, backend=None):
+        super().__init__()
+        if isinstance(fn, nn.Module):
+            self.module = fn
+        compiled = torch.compile(fn) if backend is None else torch.compile(fn, backend=backend)  # None: inductor
+        self.__dict__.update(eager=fn, compiled=compiled, what=what, fell_back=False)
+
+    def forward(self, *args, **kwargs):
+        if not self.fell_back:
+            try:
+                return self.compiled(*args, **kwargs)
+            except Exception as e:
+                if not compile_failed(e):
+                    raise
+                self.fell_back = True
+                cause = getattr(e, "inner_exception", None) or e.__cause__ or e  # the backend's own error
+                why = f"{type(cause).__name__}: {(str(cause).strip().splitlines() or [''])[0][:200]}"
+                print(f"warning: torch.compile could not build {self.what} ({why}): running it eagerly, slower; "
+                      "fix: install a C compiler and the Python headers (python3-dev), or set compile=False",
+                      file=sys.stderr, flush=True)
+        return self.eager(*args, **kwargs)
+
+
+def step_bytes(cfg, n_params, tokens, bf16=True):
+    """Bytes one training step of this GPT holds at its peak, for `tokens` tokens in the step (a
+    micro-batch): the float32 weights, gradients and AdamW's two moments (16 per parameter), the
+    activations saved for backward, and the gradient of the logits made at the start of backward.
+    The activation coefficients were counted on a CPU with torch's saved-tensor hooks (the test
+    checks them): per token, float32 keeps 16 d numbers per layer, 2 d more and the vocabulary
+    once (the log-softmax); bf16 autocast keeps 36 d bytes per layer, 14 d, 4 bytes per vocabulary
+    id (its log-softmax in float32) and a bf16 copy of the weights. Not counted: the CUDA context
+    and the caching allocator's slack (leave a tenth of the device free)."""
+    d, L, V = cfg.n_embd, cfg.n_layer, cfg.vocab_size
+    if bf16:
+        return 16 * n_params + 2 * n_params + tokens * (L * 36 * d + 14 * d + 4 * V) + tokens * 6 * V
+    return 16 * n_params + tokens * 4 * (L * 16 * d + 2 * d + V) + tokens * 4 * V
 
 
 def adamw(params, lr, weight_decay, betas, device_type, matrix_dim=2):

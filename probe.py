@@ -66,12 +66,12 @@ import calibration
 import relate
 import run_onset
 from configurator import configure
-from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids
-from finetune import cores, run_all
+from data import Batches, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids
+from finetune import cores, free_bytes, members_that_fit, run_all
 from schedule import cycle_ends
 from checkpoint import write_json
 from run_onset import METRICS
-from model import tune_malloc
+from model import GPTConfig, n_total, step_bytes, tune_malloc
 
 # ----------------------------------------------------------------------------- settings
 run_dir = "out/run"
@@ -86,6 +86,10 @@ probe_steps = 0  # > 0: this many steps instead of probe_tokens (a short probe, 
 probe_lr = 0.0  # 0 = the run's own learning rate
 lr_grid = ""  # comma-separated learning rates; replaces probe_lr; best per checkpoint is marked
 probe_batch_size = 0  # 0 = the run's batch_size
+probe_micro_batch = 0  # > 0: each step's batch in micro-batches of this many sequences, gradients accumulated to it
+# (the protocol's batch in the memory of a micro-batch; model.step_bytes); not with batched
+warmup_tokens = -1  # linear lr warmup of each fine-tune; -1 = as the run's tasks: its warmup_tokens when it restarts
+# the warmup at every task (the paper's schedule: a probe is one more task, with a fresh optimizer), else none
 n_evals = 100  # evaluations after step 0, evenly spaced (the paper's: every 95 of 9,537 steps)
 eval_every = 0  # > 0: an evaluation every this many steps instead of n_evals
 eval_batches = 4  # fixed probe-language validation batches
@@ -98,11 +102,13 @@ n_boot = 1000
 threads = 1  # CPU threads per fine-tune; fixed, because the numbers depend on it (recorded per record)
 workers = 0  # processes fine-tuning side by side, each with `threads` threads; 0 = as the cores allow
 batched = False  # full-mode fine-tunes as one computation, `members` at a time (finetune.py; for a GPU)
-members = 8
+members = 0  # batched: members per group; 0 = as many as the device's free memory holds (model.step_bytes)
 compile = False  # batched: the step and evaluation through torch.compile, paid once per process and group shape
 reset_unseen = False  # before fine-tuning, the embedding rows of tokens the probe language uses and the training
 # languages never do go back to their step-0 values: how much of the probe curve lives in those rows
 device = "auto"
+tf32 = False  # TF32 for float32 matmuls on a GPU: set for every fine-tune (never inherited from training in the
+# same process), and recorded when on
 dtype = "auto"  # auto (bfloat16 on a GPU, else float32) | float32 | bfloat16 | float64: weights and arithmetic in
 # double precision, to tell float rounding that a fine-tune amplifies from a difference between two ways of computing
 onset_only = False  # only recompute onset.json and probe.png from probe.jsonl (no checkpoints, no corpus needed)
@@ -138,6 +144,11 @@ def main(argv):
         raise SystemExit(f"probe.py: threads must be >= 1, got {threads}")
     if dtype not in ("auto", "float32", "bfloat16", "float64"):
         raise SystemExit(f"probe.py: dtype must be auto, float32, bfloat16 or float64, got {dtype!r}")
+    if probe_micro_batch and batched:
+        raise SystemExit("probe.py: probe_micro_batch accumulates the sequential fine-tune's gradients; fix: "
+                         "--batched=False, or probe_micro_batch=0 with members that fit")
+    if probe_micro_batch < 0:
+        raise SystemExit(f"probe.py: probe_micro_batch must be >= 0 (0: none), got {probe_micro_batch}")
     if compile and not batched:
         raise SystemExit("probe.py: --compile=True compiles the batched fine-tunes; fix: add --batched=True")
     torch.set_num_threads(threads)
@@ -170,7 +181,7 @@ def main(argv):
     cards = {int(p.stem.split("_")[1]): json.loads(p.read_text()) for p in sorted((run_path / "ckpt").glob("step_*.json"))}
     wanted = choose_checkpoints(run, cards)
 
-    # data: loaded once; batches built once per seed and reused for every checkpoint
+    # data: loaded once; each seed's batches drawn afresh, the same ones, for every checkpoint
     data_root = data_dir or run["data_dir"]
     bins, vocab = load_corpus(data_root, run["corpus"], [lang] + run["train_langs"])
     metas = corpus_languages(Path(data_root) / run["corpus"])
@@ -182,6 +193,8 @@ def main(argv):
     T, B = run["block_size"], probe_batch_size or run["batch_size"]
     steps = probe_steps or max(1, -(-(probe_tokens or run["task_tokens"]) // (B * T)))
     every = eval_every or max(1, round(steps / n_evals))
+    warm = run.get("warmup_tokens", 0) if warmup_tokens < 0 and run.get("restart_at_task") else max(warmup_tokens, 0)
+    warmup_steps = max(1, warm // (B * T)) if warm else 0
     reset_ids = None
     if reset_unseen:
         if 0 not in cards:
@@ -198,10 +211,7 @@ def main(argv):
     if forget_batches:  # 0: no forgetting curves (a stream of many languages would spend its probe on them)
         evals.update({lg: fixed_batches(bins[lg]["val"], forget_batches, B, T, name=f"{lg} val.bin")
                       for lg in run["train_langs"]})
-    batches = {}
-    for sd in seed_list:
-        sampler = Sampler({lang: bins[lang]["train"]}, T, seed=10_000 + sd)
-        batches[sd] = [sampler.sample(B)[:2] for _ in range(steps)]
+    batches = {sd: Batches(bins[lang]["train"], T, 10_000 + sd, B, steps, lang) for sd in seed_list}  # read lazily
 
     # resume: skip what is done
     records_path = run_path / "probe.jsonl"
@@ -211,10 +221,12 @@ def main(argv):
                 probe_steps=steps, batch_size=B, lr_grid=",".join(f"{x:g}" for x in lrs), eval_every=every,
                 eval_batches=eval_batches, forget_batches=forget_batches, threads=threads, batched=batched,
                 dtype=precision, device=dev.split(":")[0], torch_version=torch.__version__)
-    for key, on in (("reset_unseen", reset_unseen), ("compiled", compile)):
+    for key, on in (("reset_unseen", reset_unseen), ("compiled", compile), ("tf32", tf32),
+                    ("warmup_steps", warmup_steps), ("micro_batch", probe_micro_batch)):
         if on:  # absent otherwise, as in records made before the setting existed
-            same[key] = True
-    other = {k: sorted({str(r.get(k)) for r in records} - {str(same.get(k))}) for k in {*same, "reset_unseen", "compiled"}}
+            same[key] = on
+    other = {k: sorted({str(r.get(k)) for r in records} - {str(same.get(k))})
+             for k in {*same, "reset_unseen", "compiled", "tf32", "warmup_steps", "micro_batch"}}
     other = {k: v for k, v in other.items() if v}
     if other:
         raise SystemExit(f"probe.py: {records_path} holds probes made with other settings {other} (now {same}); "
@@ -225,23 +237,25 @@ def main(argv):
             if (s, sd, m, lr) not in done]
     print(f"probe {run_path}: {len(wanted)} checkpoints x {len(seed_list)} seeds x {len(mode_list)} modes x "
           f"{len(lrs)} lrs; {len(todo)} to do, {steps} steps of {B}x{T} tokens on {lang} "
-          f"({steps * B * T / run['task_tokens']:.3g} of a task), an evaluation every {every} steps")
+          f"({steps * B * T / run['task_tokens']:.3g} of a task), an evaluation every {every} steps"
+          + (f", the lr warmed up over {warmup_steps} steps" if warmup_steps else ""))
 
     # the fine-tunes: one at a time, or full-mode ones of one lr in groups of at most `members`,
     # as even as they can be (batched); in this process or in worker processes of `threads`
     # threads each, the results in order
     jobs = [[t] for t in todo if not batched or t[1] != "full"]
     if batched:
+        fit = members or fit_members(run["model_args"], B * T, precision == "bfloat16", dev)
         full = [t for t in todo if t[1] == "full"]
         for lr in lrs:
             group = [t for t in full if t[2] == lr]
-            n = -(-len(group) // members)
+            n = -(-len(group) // fit)
             jobs += [group[i * len(group) // n:(i + 1) * len(group) // n] for i in range(n)]
     n_workers = workers or (1 if dev != "cpu" or len(todo) * steps < 2000 else max(1, cores() // threads))
     if n_workers > 1:
         print(f"{n_workers} worker processes of {threads} thread(s) each")
     shared = dict(run_path=run_path, run=run, batches=batches, evals=evals, eval_every=every, dev=dev,
-                  precision=precision, reset_ids=reset_ids, compiled=compile,
+                  precision=precision, reset_ids=reset_ids, compiled=compile, tf32=tf32, warmup_steps=warmup_steps, micro=probe_micro_batch,
                   pad_to=max(map(len, jobs), default=0) if compile else 0)
     results = ((t, rec) for job, recs in zip(jobs, run_all(jobs, shared, min(n_workers, len(jobs)), threads))
                for t, rec in zip(job, recs))
@@ -276,12 +290,30 @@ def main(argv):
            dict(probe_settings=settings, diagnostics=relate.table(cards.values())))
 
 
+def fit_members(model_args, tokens, bf16, dev):
+    """members=0: as many batched members as the device's free memory holds (finetune.members_that_fit)."""
+    free = free_bytes(dev)
+    k = members_that_fit(model_args, tokens, bf16, free)
+    each = step_bytes(GPTConfig(**model_args), n_total(GPTConfig(**model_args)), tokens, bf16)
+    if k < 1:
+        raise SystemExit(f"probe.py: one batched member needs {each / 1e9:.2f} GB (model.step_bytes) and "
+                         f"{free / 1e9:.2f} GB are free on {dev}; fix: --batched=False, or a smaller probe_batch_size")
+    print(f"probe.py: {k} batched members fit in the {free / 1e9:.1f} GB free on {dev} ({each / 1e9:.2f} GB each, "
+          "a tenth kept free)")
+    return k
+
+
 def choose_checkpoints(run, cards):
     """The steps to probe: the `checkpoints` setting's, checked against the run's checkpoints."""
     if checkpoints in ("", "all"):
         ends = cycle_ends(run["task_tokens"], run["tokens_per_step"], run_onset.cycle_tasks(run), run["max_steps"])
         at_ends = [s for s in sorted(cards) if s == 0 or s in ends]
         if checkpoints == "" and run.get("ckpt_schedule") == "tasks" and len([s for s in at_ends if s]) >= 3:
+            if max(cards) not in at_ends:  # the run ended between cycle ends: say so, and what would probe it
+                last = max(cards)
+                print(f"probe.py: the last checkpoint, step {last} ({cards[last]['tokens']:,} tokens), is not a cycle "
+                      "end: not probed (the protocol probes cycle ends); fix: --checkpoints=all to probe it, or "
+                      "train to a max_tokens of whole cycles")
             return at_ends
         if checkpoints == "":
             print(f"probe.py: {run_dir} has fewer than three checkpoints at the first task's end and at cycle ends "

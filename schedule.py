@@ -58,6 +58,34 @@ def task_of(step, schedule, task_tokens, tokens_per_step, order):
     return task, order[task % len(order)]
 
 
+def run_steps(max_tokens, tokens_per_step, task_tokens, n_langs, ckpt_schedule="tasks", every_tasks=0):
+    """(max_steps, note) of a run of max_tokens. With task checkpoints (the paper's protocol), a
+    max_tokens of whole tasks ends on the step on which its last task ends (task_start: up to one
+    step past max_tokens when a task is not a whole number of steps), so that the last checkpoint
+    is a cycle end (of every every_tasks-th task when that is set) and is probed; whole tasks that
+    are not whole cycles are refused, naming the max_tokens to use. Any other max_tokens gives
+    max_tokens // tokens_per_step steps, and a note when the last step is not a cycle end (the
+    probe will not probe it). Log and linear schedules: max_tokens // tokens_per_step, no note."""
+    steps = max_tokens // tokens_per_step
+    if ckpt_schedule != "tasks":
+        return steps, ""
+    every = every_tasks or n_langs
+    unit = f"{every} task{'s' if every > 1 else ''} of {task_tokens:,} tokens"
+    below, above = max_tokens // (every * task_tokens) * every, -(-max_tokens // (every * task_tokens)) * every
+    use = " or ".join(f"--max_tokens={k * task_tokens}" for k in sorted({below, above}) if k > 0)
+    if max_tokens % task_tokens == 0:
+        tasks = max_tokens // task_tokens
+        if tasks != 1 and tasks % every:
+            raise SystemExit(f"train.py: max_tokens={max_tokens} is {tasks} tasks, not whole cycles of {unit}: the "
+                             f"last checkpoint would not be a cycle end, which the probe skips; fix: {use}")
+        return task_start(tasks, task_tokens, tokens_per_step), ""
+    grid = {task_start(k, task_tokens, tokens_per_step) for k in range(every, above + 1, every)}
+    if steps in grid or steps == task_start(1, task_tokens, tokens_per_step):
+        return steps, ""
+    return steps, (f"train.py: note: max_tokens={max_tokens} ends at step {steps}, not at a cycle end ({unit}): "
+                   f"probe.py will not probe the last checkpoint; for a run that ends on one: {use}")
+
+
 def lr_at(step, peak, warmup_steps, max_steps, kind="constant", min_lr_frac=0.1, since=0):
     """The learning rate at step: warmup over warmup_steps counted from step `since` (the
     first step of the task when the warmup restarts at every task, else 0), then constant or

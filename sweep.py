@@ -58,12 +58,13 @@ from pathlib import Path
 import torch
 
 import data
+import plan as preflight
 import probe
 import sources
+from checkpoint import NO_EFFECT, extends
 from configurator import configure
 from finetune import cores
 from model import LADDER
-from train import NO_EFFECT, extends
 
 # ----------------------------------------------------------------------------- settings
 name = "demo"  # runs go to out/<name>/
@@ -74,6 +75,7 @@ source = "synthetic"  # how to build the corpus when it is missing: synthetic | 
 source_path = ""  # textdir: the directory of <lang>.txt[.xz] files; permuted: the text (a file or directory)
 source_langs = ""  # comma-separated; "" = all the source has (must include probe_lang)
 source_mb = 0.5  # synthetic: MB per language; cc100: MB kept per language
+cc100_url = ""  # cc100: base URL of the <lang>.txt.xz files; "" = sources.CC100_URL (a mirror, or a local copy)
 source_script = "own"  # synthetic: own | shared | names (sources.synthetic_documents says what each is)
 source_n_langs = 60  # markov, permuted: training languages (a stream whose every task is a new one needs one a task)
 source_tokens = 300_000  # markov: training tokens per language
@@ -85,6 +87,11 @@ mitigations = "none"  # comma-separated names of MITIGATIONS or arms: each is fi
 arms = ""  # a study's own arms, "name: train.py settings; name: ...", added to (or replacing) MITIGATIONS by name
 train_args = ""  # extra train.py settings, e.g. "--block_size=64 --max_tokens=300000"
 max_tokens = 0  # tokens per run, after train_args (0: as they say); a larger one extends finished runs
+reading = ""  # the reading of the paper's onset law the study tests: tokens | tasks (plan.py); "" = none, unchecked
+plan = False  # print the preflight (tokens, cycles, predicted onsets, hours, disk) and stop; refuse a bad plan
+force = False  # run (or pass the preflight of) a plan whose onsets fall outside cycles 2..last under its reading
+plan_bench = "results/gpu/bench_paper.txt"  # the device's measured training speed: a bench.py table
+plan_download_mbs = 10.0  # plan: the download rate assumed for the corpus build, MB/s
 probe_args = ""  # extra probe.py settings, e.g. "--probe_steps=60 --seeds=0,1"
 fit_args = ""  # extra fit.py arguments, e.g. "--bootstrap 500"
 list_cells = False  # print the cells' commands and stop
@@ -315,7 +322,8 @@ def ensure_corpus():
     elif source == "textdir":
         texts = sources.textdir_sources(source_path, langs)
     elif source == "cc100":
-        texts = sources.cc100_sources(langs, source_mb, Path(data_dir) / "_cache" / "cc100")
+        texts = sources.cc100_sources(langs, source_mb, Path(data_dir) / "_cache" / "cc100",
+                                      cc100_url or sources.CC100_URL)
     elif source == "markov":
         data.build_id_corpus(corpus, sources.markov_sources(source_n_langs, source_tokens), data_dir)
         return
@@ -336,6 +344,22 @@ def probe_cost(runs):
         probed += sum(probe.cost_tokens(json.loads(line), cfg["block_size"])
                       for line in (r / "probe.jsonl").read_text().splitlines() if line.strip())
     return probed / trained
+
+
+def make_plan(todo):
+    """plan.make for these cells (one mitigation's: the others cost the same), from the settings their
+    commands resolve to."""
+    langs = [s for s in source_langs.split(",") if s]
+    arms = [c for c in todo if c[3] == todo[0][3]]
+    train, probe_set = (resolved(script, args) for script, args in zip(("train", "probe"), cell_commands(*todo[0])[1:]))
+    n_langs = len([s for s in train["langs"].split(",") if s]) or max(1, len(langs) - 1)
+    bench = Path(plan_bench) if Path(plan_bench).is_absolute() or Path(plan_bench).exists() else HERE / plan_bench
+    built = (Path(data_dir) / corpus / "vocab.json").exists()  # then nothing to download or build
+    one = preflight.make([c[:3] for c in arms], train, probe_set, n_langs, 0 if built else source_mb,
+                         len(langs) or n_langs, vocab, bench, plan_download_mbs, reading)
+    if len(arms) < len(todo):
+        one["problems"].append(f"the plan shows one of {len(todo) // len(arms)} mitigation arms")
+    return one
 
 
 def machine():
@@ -362,6 +386,18 @@ def study(argv):
         raise SystemExit(f"sweep.py: mitigations must name none and any of {', '.join(arm_table())}"
                          + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
     todo = cells()
+    if reading not in ("", *preflight.READINGS):
+        raise SystemExit(f"sweep.py: reading must be tokens or tasks (or empty), got {reading!r}")
+    if plan or reading:  # a study that states its reading is checked before anything runs
+        the_plan = make_plan(todo)
+        if plan:
+            print("\n".join(preflight.describe(the_plan)))
+        if the_plan["problems"] and not force:
+            raise SystemExit(f"sweep.py: the plan cannot show what it looks for: {'; '.join(the_plan['problems'])}; "
+                             "fix: change max_tokens, task_tokens or sizes (python sweep.py CONFIG --plan=True), or "
+                             "--force=True to run it anyway")
+        if plan:
+            return
     if list_cells:
         for i, c in enumerate(todo):
             _, train, probe = cell_commands(*c)

@@ -21,8 +21,13 @@ ckpt_every_tasks=k: of every k-th task), plus n_ckpt - 1
 log-spaced points inside the first task; a stationary run uses the same token cadence, so it
 is probed at the same token counts. "log" and "linear": n_ckpt points spaced so in tokens
 ("log" from ckpt_from_tokens on when it is set). Step 0 (the initialisation) and the last step
-are always included. A sidecar's language is that of the task starting at its step: at a
-task's end, the next task's.
+are always included. With task checkpoints, a max_tokens of whole cycles ends on the step on
+which the last cycle ends (schedule.run_steps: up to a step past max_tokens), so the last
+checkpoint is probed; whole tasks that are not whole cycles are refused. A sidecar's language
+is that of the task starting at its step: at a task's end, the next task's.
+
+Speed (speed.py): the tokens/s and MFU printed are the steady state's, the first step (compile
+included), checkpoints and state saves timed apart; speed.json has them at the end.
 
 Methods against loss of plasticity (shrink-and-perturb, L2 towards the initialisation, ReDo,
 continual backprop, embedding reset, unseen tokens' rows held; mitigations.py) are options, off
@@ -42,17 +47,20 @@ Outputs in out_dir:
   state/step_XXXXXXX.pt/.json resumable states (model, optimizer, RNG, sampler position) every
                               save_every steps, the newest two kept; sidecar as above
   log.jsonl                   one line per step: tokens, language, loss, lr, grad norm
+  speed.json                  steady tokens/s, MFU (GPU) and the seconds of each phase apart, of
+                              the last process that trained the run
 
 An interrupted run started again with the same settings resumes from the newest intact state
 and ends bit-identical (on CPU) to the uninterrupted run. A state whose bytes do not match its
 recorded sha256 is named, set aside (*.damaged) and the one before it is used. The settings in
-RESUMABLE may change on resume (the change is printed and kept in config.json), and so may
+checkpoint.RESUMABLE may change on resume (the change is printed and kept in config.json), and so may
 max_tokens grow under the constant learning rate (a run extended: its past does not depend on
 where it ends; its diagnostics at the next checkpoint compare with the old last one); any other
 change is refused. The run directory may be moved or copied, the corpus too (it is identified
 by the sha256 of its bins, not by its path).
 """
 
+import gc
 import json
 import math
 import os
@@ -64,12 +72,14 @@ from pathlib import Path
 import torch
 
 import mitigations
-from configurator import code_version, configure
+from configurator import at_least, code_version, configure
 from data import Sampler, corpus_fingerprint, corpus_languages, fixed_batches, load_corpus, token_ids
 from diagnostics import diagnose
+from speed import Clock
 import schedule as stream
-from checkpoint import checkpoint_dict, disk_error, load_state, read_file, save_file, save_state, write_json
-from model import GPT, LADDER, estimate_loss, ladder_lr, preset, tune_malloc
+from checkpoint import (checkpoint_dict, disk_error, load_state, read_file, resume_changes, save_file,
+                        save_state, write_json)
+from model import GPT, LADDER, CompiledOrEager, estimate_loss, ladder_lr, preset, tune_malloc
 
 # ----------------------------------------------------------------------------- settings
 out_dir = "out/run"
@@ -132,30 +142,20 @@ cpu_threads = 0  # CPU threads; 0: as the environment gives (sweep.py --jobs=N: 
 # digits depend on it (config.json records the count used): fix it to make a run independent of how it was started
 dtype = "auto"  # auto (bfloat16 autocast on CUDA, else float32) | float32 | bfloat16
 compile = False
+tf32 = True  # CUDA: TF32 for the float32 matmuls (few under bf16 autocast); never on a CPU
 peak_flops = 989e12  # for MFU: dense bf16 FLOP/s of one GPU (H100 SXM)
 # -----------------------------------------------------------------------------
-# settings that never change a run's numbers (the corpus is identified by its bins' sha256)
-NO_EFFECT = ("out_dir", "data_dir", "save_every", "log_every", "peak_flops", "diagnostics")
-# settings that may change when a run resumes (printed, and kept in config.json): how it goes on
-RESUMABLE = NO_EFFECT + ("lr", "lr_schedule", "min_lr_frac", "warmup_tokens", "grad_clip", "device", "compile",
-                         "cpu_threads")
-
-
-def extends(saved, now):
-    """A run saved with settings `saved` may resume with settings `now` that ask for more tokens
-    when both use the constant lr: its steps so far do not depend on where it ends (a cosine lr's
-    would), so the run extended is the run asked for the longer budget from the start (tested).
-    sweep.py asks the same question of a run's config.json."""
-    return (saved.get("lr_schedule", "constant") == now["lr_schedule"] == "constant"
-            and now["max_tokens"] > (saved.get("max_tokens") or 0))
-
-
 def run(argv):
     defaults = configure(dict(globals()), [])  # what a setting was in a run saved before it existed
     config = configure(globals(), argv)
     tune_malloc()
-    if cpu_threads < 0:
-        raise SystemExit(f"train.py: cpu_threads must be >= 0 (0: as the environment gives), got {cpu_threads}")
+    at_least("train.py", config, dict(batch_size=1, block_size=1, grad_accum=1, task_tokens=1, max_tokens=1,
+                                      eval_batches=1, save_every=1, log_every=1, n_ckpt=1, lr=0, warmup_tokens=0,
+                                      weight_decay=0, beta1=0, beta2=0, grad_clip=0, ckpt_every_tasks=0,
+                                      ckpt_from_tokens=0, cpu_threads=0),
+             dict(lr="0: the size's, model.ladder_lr", cpu_threads="0: as the environment gives", grad_clip="0: off"))
+    if not (beta1 < 1 and beta2 < 1):
+        raise SystemExit(f"train.py: beta1 and beta2 must be below 1, got {beta1}, {beta2}; fix: e.g. --beta2=0.95")
     if cpu_threads:
         torch.set_num_threads(cpu_threads)
     if model not in LADDER:
@@ -166,15 +166,12 @@ def run(argv):
         raise SystemExit(f"train.py: dtype must be auto, float32 or bfloat16, got {dtype!r}")
     if ckpt_schedule not in ("tasks", "log", "linear") or lr_schedule not in ("constant", "cosine"):
         raise SystemExit("train.py: ckpt_schedule must be tasks|log|linear and lr_schedule constant|cosine")
-    if ckpt_every_tasks < 0 or n_ckpt < 1 or ckpt_from_tokens < 0 or lr < 0:
-        raise SystemExit("train.py: n_ckpt must be >= 1, and ckpt_every_tasks, ckpt_from_tokens and lr >= 0")
     if restart_at_task and (reset_optimizer_at_task or warmup_at_task):
         raise SystemExit("train.py: restart_at_task resets the optimizer and restarts the warmup already; "
                          "fix: leave reset_optimizer_at_task and warmup_at_task off")
-    if mixture_langs < 0:
-        raise SystemExit(f"train.py: mixture_langs must be >= 0 (0: every training language), got {mixture_langs}")
-    if cycle_tasks < 0:
-        raise SystemExit(f"train.py: cycle_tasks must be >= 0 (0: a task of every training language), got {cycle_tasks}")
+    if mixture_langs < 0 or cycle_tasks < 0:
+        raise SystemExit(f"train.py: mixture_langs and cycle_tasks must be >= 0 (0: every training language), got "
+                         f"{mixture_langs}, {cycle_tasks}")
     if ckpt_from_tokens and ckpt_schedule != "log":
         raise SystemExit(f"train.py: ckpt_from_tokens places the log schedule; fix: --ckpt_schedule=log "
                          f"or leave ckpt_from_tokens at 0 (ckpt_schedule is {ckpt_schedule!r})")
@@ -198,9 +195,8 @@ def run(argv):
     device_type = "cuda" if dev.startswith("cuda") else "cpu"
     use_bf16 = dtype == "bfloat16" or (dtype == "auto" and device_type == "cuda")
     ctx = torch.autocast(device_type, dtype=torch.bfloat16) if use_bf16 else nullcontext()
-    if device_type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+    # set for this stage, whatever an earlier stage in the process left (config.json records tf32)
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = tf32 and device_type == "cuda"
 
     # --- data
     metas = corpus_languages(Path(data_dir) / corpus)
@@ -232,7 +228,8 @@ def run(argv):
         diag_seconds += time.time() - t_diag
 
     tokens_per_step = batch_size * block_size * grad_accum * world
-    max_steps = max_tokens // tokens_per_step
+    max_steps, length_note = stream.run_steps(max_tokens, tokens_per_step, task_tokens, cycle_tasks or len(train_langs),
+                                              ckpt_schedule, ckpt_every_tasks)
     if max_steps < 1:
         raise SystemExit(f"train.py: max_tokens={max_tokens} is less than one step ({tokens_per_step} tokens)")
     warmup_steps = max(1, warmup_tokens // tokens_per_step)
@@ -281,16 +278,8 @@ def run(argv):
             tmp.unlink()  # left by a process killed while writing
     state = load_state(out, dev, master)
     if state is not None:
-        saved = dict(state["config"], data_sha256=state.get("data_sha256", data_sha))
-        now = dict(config, data_sha256=data_sha)
-        diff = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k, defaults.get(k)) != v}
-        fixed = {k: d for k, d in diff.items() if k not in RESUMABLE}
-        if "max_tokens" in fixed and extends(saved, now):
-            del fixed["max_tokens"]
-        if fixed:
-            raise SystemExit(f"train.py: {out} was trained with other settings {fixed} (saved, now); these cannot "
-                             "change within a run; fix: rerun with the saved values, or use a new out_dir. "
-                             f"(May change on resume: {', '.join(RESUMABLE)}; max_tokens may grow under lr_schedule=constant.)")
+        diff = resume_changes(dict(state["config"], data_sha256=state.get("data_sha256", data_sha)),
+                              dict(config, data_sha256=data_sha), defaults, out)
         raw_model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         # RNG states are CPU byte tensors, whatever device the state was loaded onto
@@ -328,7 +317,7 @@ def run(argv):
             previous = read_file(out / "ckpt" / f"step_{done[-1]:07d}.pt")["model"]
             interval_norms = [rec["grad_norm"] for _, rec in past if rec["step"] >= done[-1]]
 
-    net = torch.compile(raw_model) if compile else raw_model
+    net = CompiledOrEager(raw_model, "the training step") if compile else raw_model
     if ddp:
         net = torch.nn.parallel.DistributedDataParallel(net, device_ids=[dev] if device_type == "cuda" else None)
 
@@ -341,6 +330,8 @@ def run(argv):
         (out / "log.jsonl.tmp").write_text("".join(ln + "\n" for ln, _ in past))
         os.replace(out / "log.jsonl.tmp", out / "log.jsonl")
         log = open(out / "log.jsonl", "a")
+        if length_note:
+            print(length_note)
         print(f"{model_desc(raw_model, cfg)} | {schedule} on {','.join(train_langs)} | "
               f"{max_steps} steps of {tokens_per_step:,} tokens | {dev}{' bf16' if use_bf16 else ''} x{world}")
 
@@ -355,6 +346,8 @@ def run(argv):
     # --- the loop: one host sync per log_every steps (and before anything is written to disk)
     rows = range(rank * batch_size, (rank + 1) * batch_size)
     t_start, tokens_at_start = time.time(), step * tokens_per_step
+    clock = Clock(torch.cuda.synchronize if device_type == "cuda" else (lambda: None), raw_model.flops_per_token(),
+                  peak_flops if device_type == "cuda" else 0.0, world)  # steady speed, phases apart (speed.py)
     pending = []  # steps not yet checked: (step, task, languages, lr, [loss, grad norm] on the device)
 
     def check_and_log():
@@ -379,36 +372,38 @@ def run(argv):
         if step % log_every == 0 or step in ckpt_steps or saving:
             last_loss = check_and_log()
             if master and last_loss is not None and (step % log_every == 0 or step == max_steps):
-                dt = time.time() - t_start
-                tps = (step * tokens_per_step - tokens_at_start) / max(dt, 1e-9)
+                tps = clock.steady() or (step * tokens_per_step - tokens_at_start) / max(time.time() - t_start, 1e-9)
                 eta = (max_steps - step) * tokens_per_step / max(tps, 1e-9)
-                mfu = f" | mfu {raw_model.flops_per_token() * tps / world / peak_flops:.1%}" if device_type == "cuda" else ""
+                mfu = f" | mfu {clock.mfu(tps):.1%}" if clock.mfu(tps) is not None else ""
                 print(f"step {step}/{max_steps} | tok {step * tokens_per_step / 1e6:.2f}M | "
                       f"{lang if schedule == 'continual' else 'mix'} | loss {last_loss:.4f} | "
                       f"lr {lr_at(step - 1):.2e} | {tps:,.0f} tok/s | eta {eta / 60:.1f}m{mfu}",
                       flush=True)
         if master and step in ckpt_steps and not (out / "ckpt" / f"step_{step:07d}.json").exists():
-            losses = estimate_loss(raw_model, val, ctx)
-            card = dict(step=step, tokens=step * tokens_per_step, task_index=task, lang=lang, val_loss=losses)
-            if diagnostics:
-                t_diag = time.time()
-                card["diagnostics"] = diagnose(raw_model, diag_train, diag_probe, token_sets, previous,
-                                               interval_norms, ctx)
-                diag_seconds += time.time() - t_diag
-                card["diagnostics_seconds"] = round(time.time() - t_diag, 4)
-            name = out / "ckpt" / f"step_{step:07d}"
-            card["sha256"] = save_file(checkpoint_dict(raw_model), name.with_suffix(".pt"))
-            write_json(name.with_suffix(".json"), dict(card, time=time.time()))
-            shown = losses if len(losses) <= 10 else {  # a stream of many languages: the task's, their mean, the probe's
-                **({lang: losses[lang]} if lang in losses else {}), "mean": sum(losses[t] for t in train_langs) / len(train_langs),
-                **({probe_lang: losses[probe_lang]} if probe_lang else {})}
-            print(f"checkpoint step {step}: " + " ".join(f"{k} {v:.3f}" for k, v in shown.items()))
+            with clock.phase("checkpoints"):  # the evaluation, diagnostics and files, timed apart
+                losses = estimate_loss(raw_model, val, ctx)
+                card = dict(step=step, tokens=step * tokens_per_step, task_index=task, lang=lang, val_loss=losses)
+                if diagnostics:
+                    t_diag = time.time()
+                    card["diagnostics"] = diagnose(raw_model, diag_train, diag_probe, token_sets, previous,
+                                                   interval_norms, ctx)
+                    diag_seconds += time.time() - t_diag
+                    card["diagnostics_seconds"] = round(time.time() - t_diag, 4)
+                name = out / "ckpt" / f"step_{step:07d}"
+                card["sha256"] = save_file(checkpoint_dict(raw_model), name.with_suffix(".pt"))
+                write_json(name.with_suffix(".json"), dict(card, time=time.time()))
+                shown = losses if len(losses) <= 10 else {  # many languages: the task's, their mean, the probe's
+                    **({lang: losses[lang]} if lang in losses else {}),
+                    "mean": sum(losses[t] for t in train_langs) / len(train_langs),
+                    **({probe_lang: losses[probe_lang]} if probe_lang else {})}
+                print(f"checkpoint step {step}: " + " ".join(f"{k} {v:.3f}" for k, v in shown.items()))
         if master and diagnostics and step in ckpt_steps:  # written now or before an interruption
             previous = {k: v.detach().to("cpu", copy=True) for k, v in raw_model.state_dict().items()}
             interval_norms.clear()
         if master and saving and step != resumed_at:
             log.flush()
-            save_state(out, resumable())
+            with clock.phase("states"):
+                save_state(out, resumable())
         if step >= max_steps:
             break
 
@@ -439,13 +434,19 @@ def run(argv):
         optimizer.zero_grad(set_to_none=True)
         mit.after_step(step, x)
         step += 1
+        clock.stepped(tokens_per_step)
     if master:
         log.close()
         wall = time.time() - t_start
-        print(f"done: {out} ({wall:.0f}s" + (f"; diagnostics {diag_seconds:.1f}s = {diag_seconds / wall:.1%} of it)"
-                                             if diagnostics else ")"))
-    if ddp:  # all arrive before any tears down: a peer gone first can abort gloo's threads at exit
+        write_json(out / "speed.json", dict(clock.summary(), device=dev, tokens_per_step=tokens_per_step,
+                                            flops_per_token=raw_model.flops_per_token(), peak_flops=peak_flops))
+        print(f"done: {out} ({clock.describe()}" + (f"; diagnostics {diag_seconds:.1f}s = {diag_seconds / wall:.1%} "
+                                                    "of the wall)" if diagnostics else ")"))
+    if ddp:  # all arrive before any tears down: a peer gone first can abort gloo's threads at exit; the DDP
+        # wrapper (its reducer holds the group and its threads) is freed before the group is destroyed
         torch.distributed.barrier()
+        del net
+        gc.collect()
         torch.distributed.destroy_process_group()
 
 
@@ -459,6 +460,9 @@ def main(argv):
         run(argv)
     except OSError as e:
         raise disk_error(e, e.filename or out_dir) from None
+    finally:  # a run that stopped early (a NaN, a full disk) leaves no process group behind either
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
 
 
 if __name__ == "__main__":

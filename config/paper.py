@@ -7,7 +7,7 @@
 # 9,537 steps (5.0x10^9 tokens), the optimizer reset and the warmup restarted at every task;
 # checkpoints and probes at the first task's end and every cycle's end, each probe a
 # task-length fine-tune in 0.5M-token batches with 100 evaluations on 5 x 256 = 1,280 sequences
-# (probe_batch_size 256 at context 2048 needs a large GPU at the top sizes: lower it there).
+# (the probe's batch of 256 x 2048 accumulated from micro-batches of 16, probe_micro_batch).
 # Ten cycles (80 tasks, 4x10^11 tokens): the paper's 27M model crossed dAUC = 0 at 3.2x10^11 tokens.
 # The paper ran stationary runs at 5, 12 and 27M only:
 #   python sweep.py config/paper.py --list_cells=True     # one command per cell, for a job array
@@ -23,6 +23,10 @@
 # (11 task-length fine-tunes of 5x10^9 tokens per run and probe seed: +14% each) and the stationary
 # runs. A cluster's job, not a machine's: config/paper-1gpu.py is the same protocol for one GPU.
 # Download: 9 x 30 GB of CC-100 text kept (source_mb), about 7x10^9 tokens per language.
+# Peak memory of a step (python sweep.py config/paper.py --plan=True --force=True; model.step_bytes, bf16,
+# the CUDA context and allocator slack not counted): training micro-batches of 16 x 2048, 12.7 GB at
+# paper-5m to 42.0 GB at paper-314m; the probe the same with its micro-batches of 16 (without them, its
+# 256 x 2048 batch would need 199 GB at paper-5m to 574 GB at paper-314m).
 name = "paper"
 corpus = "cc100-paper"
 source = "cc100"
@@ -32,8 +36,8 @@ vocab = 32768
 sizes = "paper-5m,paper-12m,paper-27m,paper-39m,paper-53m,paper-83m,paper-106m,paper-314m"
 schedules = "continual"
 seeds = "0"
-train_args = ("--block_size=2048 --batch_size=16 --grad_accum=16 --max_tokens=400000000000 --task_tokens=5000134656 "
+train_args = ("--block_size=2048 --batch_size=16 --grad_accum=16 --max_tokens=400010772480 --task_tokens=5000134656 "
               "--lr=0 --warmup_tokens=52428800 --restart_at_task=True --ckpt_schedule=tasks --ckpt_every_tasks=0 "
               "--n_ckpt=1 --save_every=1000 --log_every=50 --eval_batches=20 --compile=True")
-probe_args = "--probe_batch_size=256 --n_evals=100 --seeds=0,1,2 --eval_batches=5 --forget_batches=2"
+probe_args = "--probe_batch_size=256 --probe_micro_batch=16 --n_evals=100 --seeds=0,1,2 --eval_batches=5 --forget_batches=2"
 fit_args = "--bootstrap 2000"

@@ -254,3 +254,24 @@ def test_markov_corpus_is_written_as_byte_ids(markov_dir, tmp_path, capsys):
         data.main(["markov", "--probs", "half,half", "--out", str(tmp_path)])
     with pytest.raises(sources.DataError, match="must be positive, sum to 1"):
         data.main(["markov", "--probs", ".5,.4", "--n_langs", "1", "--out", str(tmp_path / "x")])
+
+
+def test_probe_batches_are_read_lazily_and_are_the_same_on_every_pass(tmp_path):
+    """data.Batches draws the batches a list built up front held (Sampler(seed), in order), again
+    on every pass, and pickles to a few hundred bytes: the file's name, not its tokens."""
+    import pickle
+
+    arr = np.arange(50_000, dtype=np.uint16) % 509
+    arr.tofile(tmp_path / "train.bin")
+    mm = np.memmap(tmp_path / "train.bin", dtype=np.uint16, mode="r")
+    sampler = data.Sampler({"vi": mm}, 32, 10_003)
+    upfront = [sampler.sample(4)[:2] for _ in range(20)]
+    lazy = data.Batches(mm, 32, 10_003, 4, 20, "vi")
+    for _ in range(2):
+        got = list(lazy)
+        assert len(got) == len(lazy) == 20
+        assert all(torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]) for a, b in zip(got, upfront))
+    blob = pickle.dumps(lazy)
+    assert len(blob) < 1000 and [torch.equal(a[0], b[0]) for a, b in zip(pickle.loads(blob), upfront)] == [True] * 20
+    with pytest.raises(SystemExit, match="vi has 30 tokens, fewer than one sequence"):
+        data.Batches(arr[:30], 32, 0, 4, 2, "vi")

@@ -13,6 +13,7 @@ import time
 import pytest
 import torch
 
+import bench
 import data
 import probe
 import sweep
@@ -235,6 +236,22 @@ def test_configurator_hints_aliases_and_integral_floats():
         configure(dict(g), ["--max_tokens=1.5"])
 
 
+def test_a_batch_of_zero_a_negative_lr_and_an_empty_vocabulary_are_one_line(corpus_dir, tmp_path):
+    """Small bad inputs that once ended in torch's tracebacks (an empty TensorList, AdamW's
+    ValueError, random_'s range): one line naming the setting and the fix, before anything runs."""
+    for arg, line in (("--batch_size=0", "train.py: batch_size must be >= 1, got 0; fix: --batch_size=<1 or more>"),
+                      ("--lr=-1", "train.py: lr must be >= 0, got -1.0; fix: --lr=<0 or more> (0: the size's, "
+                                  "model.ladder_lr)"),
+                      ("--log_every=0", "train.py: log_every must be >= 1, got 0; fix: --log_every=<1 or more>"),
+                      ("--beta2=1.0", "train.py: beta1 and beta2 must be below 1, got 0.9, 1.0; fix: e.g. "
+                                      "--beta2=0.95")):
+        p = train([f"--data_dir={corpus_dir}", f"--out_dir={tmp_path / 'run'}", arg], check=False)
+        assert p.returncode == 1 and p.stderr.strip().splitlines() == [line], arg
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(SystemExit, match=r"^bench.py: vocab must be >= 1, got 0; fix: --vocab=<1 or more>$"):
+        bench.main(["--vocab=0", "--sizes=cpu-1k"])
+
+
 def test_unknown_model_size_and_dtype_are_one_line(corpus_dir, tmp_path):
     p = train([f"--data_dir={corpus_dir}", f"--out_dir={tmp_path}", "--model=micro-7k"], check=False)
     assert p.stderr.strip().splitlines() == ["train.py: unknown model size 'micro-7k'; choose one of "
@@ -253,18 +270,18 @@ def test_sweep_refuses_a_run_made_with_other_settings_but_extends_a_longer_one(t
             "--probe_args=--probe_steps=4 --eval_every=2 --seeds=0 --n_boot=20", "--fit_args=--bootstrap 20"]
     small = "--block_size=32 --batch_size=8 --task_tokens=2048 --n_ckpt=2 --eval_batches=1"
     run = tmp_path / "out/t/micro-25k-continual-s0"
-    sweep.main([*grid, f"--train_args={small}", "--max_tokens=6144", "--cell=0"])
+    sweep.main([*grid, f"--train_args={small}", "--max_tokens=6400", "--cell=0"])  # 25 steps: between cycle ends
     with pytest.raises(SystemExit, match=r"out/t/micro-25k-continual-s0 was trained with other settings than this "
                                          r"command asks for \{'task_tokens': \(2048, 1024\)\} \(run, now\); fix: "
                                          r"restore them, or .* --name="):
-        sweep.main([*grid, f"--train_args={small} --task_tokens=1024", "--max_tokens=6144", "--cell=0"])
-    with pytest.raises(SystemExit, match=r"\{'max_tokens': \(6144, 4096\)\}"):  # a shorter run is another run
+        sweep.main([*grid, f"--train_args={small} --task_tokens=1024", "--max_tokens=6400", "--cell=0"])
+    with pytest.raises(SystemExit, match=r"\{'max_tokens': \(6400, 4096\)\}"):  # a shorter run is another run
         sweep.main([*grid, f"--train_args={small}", "--max_tokens=4096", "--cell=0"])
     probed = {json.loads(line)["ckpt_step"] for line in (run / "probe.jsonl").read_text().splitlines()}
     sweep.main([*grid, f"--train_args={small}", "--max_tokens=12288", "--cell=0"])  # longer: extended, probed on
     config, onset = (json.loads((run / f).read_text()) for f in ("config.json", "onset.json"))
     assert config["max_steps"] == onset["max_steps"] == 48
-    assert config["resume_changes"] == [dict(step=24, changed={"max_tokens": [6144, 12288]})]
+    assert config["resume_changes"] == [dict(step=25, changed={"max_tokens": [6400, 12288]})]
     now = {json.loads(line)["ckpt_step"] for line in (run / "probe.jsonl").read_text().splitlines()}
     assert probed < now and 48 in now
     capsys.readouterr()

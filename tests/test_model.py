@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from checkpoint import checkpoint_dict, load_checkpoint
-from model import GPT, GPTConfig, LADDER, add_lora, preset, train_only_last
+from model import GPT, CompiledOrEager, GPTConfig, LADDER, add_lora, preset, step_bytes, train_only_last
 
 
 def closed_form(L, d, bias=True):
@@ -95,3 +95,61 @@ def test_the_papers_ladder_and_the_cpu_ladder():
     assert cpu[0][2] < 1.5e3 and 0.8e6 < cpu[-1][2] < 1.5e6
     assert all(b[0] >= a[0] and b[1] > a[1] for a, b in zip(cpu, cpu[1:])) and cpu[-1][0] >= 6  # depth grows too
     assert all(preset(name).n_layer == L for name, (L, _, _) in LEGACY.items())
+
+
+def test_compile_that_cannot_build_falls_back_to_eager_with_one_warning(capsys):
+    """A compiler backend that fails (as inductor does without a C compiler or Python headers):
+    the first call warns once and the computation goes on eagerly, with the eager numbers and
+    gradients; a backend that builds gives no warning."""
+    torch.manual_seed(0)
+    m = GPT(GPTConfig(block_size=8, vocab_size=32, n_layer=1, n_head=2, n_embd=8))
+    idx = torch.randint(32, (2, 8))
+
+    def no_compiler(gm, inputs):
+        raise RuntimeError("InvalidCxxCompiler: No working C++ compiler found")
+
+    broken = CompiledOrEager(m, "the test model", backend=no_compiler)
+    for _ in range(2):
+        loss = broken(idx, idx)[1]
+    assert torch.equal(loss, m(idx, idx)[1])
+    loss.backward()
+    assert all(p.grad is not None for p in m.parameters())
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("warning: torch.compile could not build the test model (")
+    assert "No working C++ compiler found" in err[0] and "running it eagerly" in err[0]
+    assert broken.fell_back and sorted(n for n, _ in broken.named_parameters()) == sorted(
+        "module." + n for n, _ in m.named_parameters())
+    working = CompiledOrEager(m, "the test model", backend="eager")
+    assert torch.allclose(working(idx, idx)[1], m(idx, idx)[1]) and not working.fell_back
+    assert capsys.readouterr().err == ""
+    with pytest.raises(IndexError):  # an error of the computation itself is not taken for a compile failure
+        CompiledOrEager(lambda i: i[5], "an indexing", backend="eager")(torch.zeros(2))
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_the_memory_model_counts_what_backward_keeps(bf16):
+    """model.step_bytes's activations against the bytes torch really saves for backward (the
+    saved-tensor hooks, parameters left out), at shapes that vary depth, width, vocabulary and
+    tokens; float32 and bf16 autocast, within 10%."""
+    for L, d, V, T, b in ((2, 64, 512, 64, 8), (4, 64, 512, 64, 8), (2, 128, 512, 64, 8), (2, 64, 4096, 64, 8),
+                          (3, 96, 1024, 128, 4)):
+        torch.manual_seed(0)
+        cfg = GPTConfig(block_size=T, vocab_size=V, n_layer=L, n_head=2, n_embd=d)
+        m = GPT(cfg)
+        params = {p.untyped_storage().data_ptr() for p in m.parameters()}
+        seen, total = set(), [0]
+
+        def pack(t):
+            key = t.untyped_storage().data_ptr()
+            if key not in seen and key not in params:
+                seen.add(key)
+                total[0] += t.untyped_storage().nbytes()
+            return t
+
+        x = torch.randint(V, (b, T))
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                m(x, x)
+        n = m.num_params(False)
+        model = step_bytes(cfg, n, b * T, bf16) - 16 * n - b * T * (6 if bf16 else 4) * V  # the saved part
+        assert model == pytest.approx(total[0], rel=0.1), (L, d, V, T, b)

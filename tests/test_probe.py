@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import finetune
+import model
 import probe
 import run_onset
 from test_train import TINY, train
@@ -291,3 +292,74 @@ def test_the_cells_other_runs_are_found_beside_a_run(tmp_path):
             (tmp_path / name / "probe.jsonl").write_text("\n".join(json.dumps(r) for r in records))
     found = run_onset.cell_runs(tmp_path / "r-s0", runs["r-s0"], "auc")
     assert [name for name, _, seeds in found] == ["r-s1"] and found[0][2] == [0, 1]
+
+
+def test_the_probe_warms_up_as_the_runs_tasks_and_sets_its_own_precision(paper_run, tmp_path):
+    """A run that restarts the warmup at every task (the paper's schedule) is probed with the same
+    warmup (1,024 tokens: 8 steps of 4 x 32), recorded; --warmup_tokens=0 gives other curves and
+    is not mixed with them. TF32 is set by the probe itself (off unless --tf32=True), whatever a
+    stage before it left in the process, and recorded when on."""
+    args = ["--checkpoints=200", "--probe_steps=12", "--eval_every=1", "--seeds=0", "--eval_batches=1", "--n_boot=10"]
+    warm, cold = copy_run(paper_run, tmp_path / "warm"), copy_run(paper_run, tmp_path / "cold")
+    torch.backends.cuda.matmul.allow_tf32 = True  # as train.py leaves it on a GPU
+    probe.main([f"--run_dir={warm}", *args])
+    assert torch.backends.cuda.matmul.allow_tf32 is False
+    probe.main([f"--run_dir={cold}", *args, "--warmup_tokens=0", "--tf32=True"])
+    assert torch.backends.cuda.matmul.allow_tf32 is True
+    (w,), (c,) = records(warm), records(cold)
+    assert w["warmup_steps"] == 8 and "warmup_steps" not in c and "tf32" not in w and c["tf32"] is True
+    assert w["curve"][0] == c["curve"][0] and w["curve"][1] != c["curve"][1]  # the first step at lr / 8
+    with pytest.raises(SystemExit, match="warmup_steps"):
+        probe.main([f"--run_dir={warm}", *args, "--warmup_tokens=0"])
+    torch.backends.cuda.matmul.allow_tf32 = False
+
+
+def test_bf16_autocast_trains_and_probes_on_a_cpu(tmp_path, corpus_dir):
+    """The GPU's precision path (bf16 autocast) run on a CPU: training and probe finish with
+    finite losses, records say bfloat16, and the numbers are not float32's."""
+    common = [f"--data_dir={corpus_dir}", *TINY, "--task_tokens=2048", "--max_tokens=2560", "--ckpt_schedule=linear",
+              "--n_ckpt=1", "--eval_batches=1", "--diagnostics=False"]
+    args = ["--probe_steps=4", "--eval_every=2", "--seeds=0", "--eval_batches=1", "--n_boot=10"]
+    for dtype in ("bfloat16", "float32"):
+        train([*common, f"--out_dir={tmp_path / dtype}", f"--dtype={dtype}"])
+        probe.main([f"--run_dir={tmp_path / dtype}", *args, f"--dtype={dtype}"])
+    bf, fp = records(tmp_path / "bfloat16"), records(tmp_path / "float32")
+    assert all(r["dtype"] == "bfloat16" for r in bf) and all(r["dtype"] == "float32" for r in fp)
+    assert all(np.isfinite(r["curve"]).all() for r in bf)
+    assert [r["curve"] for r in bf] != [r["curve"] for r in fp]
+    assert bf[-1]["final"] == pytest.approx(fp[-1]["final"], abs=0.2)
+
+
+def test_batched_members_are_chosen_from_free_memory(tiny_run, tmp_path, monkeypatch, capsys):
+    """--members=0 (the default): as many members as fit the free memory by model.step_bytes, a
+    tenth kept free; none fitting is one line."""
+    cfg = json.loads((tiny_run / "config.json").read_text())["model_args"]
+    each = model.step_bytes(model.GPTConfig(**cfg), model.n_total(model.GPTConfig(**cfg)), 8 * 32, False)
+    assert finetune.members_that_fit(cfg, 8 * 32, False, 3 * each / 0.9 + 1) == 3
+    assert finetune.members_that_fit(cfg, 8 * 32, False, each) == 0
+    assert finetune.free_bytes("cpu") > 0
+    run = copy_run(tiny_run, tmp_path / "run")
+    monkeypatch.setattr(probe, "free_bytes", lambda dev: 2 * each / 0.9 + 1)
+    probe.main([f"--run_dir={run}", "--probe_steps=2", "--eval_every=1", "--seeds=0,1", "--batched=True",
+                "--n_boot=10"])
+    assert "probe.py: 2 batched members fit in the" in capsys.readouterr().out
+    monkeypatch.setattr(probe, "free_bytes", lambda dev: each)
+    with pytest.raises(SystemExit, match=r"one batched member needs .* GB \(model.step_bytes\) and .* GB are free"):
+        probe.main([f"--run_dir={copy_run(tiny_run, tmp_path / 'run2')}", "--probe_steps=2", "--batched=True"])
+
+
+def test_micro_batches_accumulate_to_the_same_step(tiny_run, tmp_path):
+    """probe_micro_batch splits each step's batch of 8 and accumulates: the curves are those of the
+    whole batch up to float rounding (float64 here), the records say micro_batch, and the two are
+    not mixed; it is refused with --batched."""
+    args = ["--checkpoints=40", "--probe_steps=6", "--eval_every=2", "--seeds=0", "--dtype=float64", "--n_boot=10"]
+    whole, parts = copy_run(tiny_run, tmp_path / "whole"), copy_run(tiny_run, tmp_path / "parts")
+    probe.main([f"--run_dir={whole}", *args])
+    probe.main([f"--run_dir={parts}", *args, "--probe_micro_batch=3"])  # 3 + 3 + 2
+    (w,), (p,) = records(whole), records(parts)
+    assert p["micro_batch"] == 3 and "micro_batch" not in w
+    assert p["curve"] == pytest.approx(w["curve"], abs=1e-9) and p["curve"][-1] < p["curve"][0]
+    with pytest.raises(SystemExit, match="micro_batch"):
+        probe.main([f"--run_dir={parts}", *args])
+    with pytest.raises(SystemExit, match="probe_micro_batch accumulates the sequential"):
+        probe.main([f"--run_dir={parts}", *args, "--probe_micro_batch=3", "--batched=True"])

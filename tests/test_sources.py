@@ -15,6 +15,7 @@ import pytest
 
 import data
 import sources
+import sweep
 from vocab import EOT_TEXT
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzαβγδεζηθικλμνξοπρστυφχψωабвгдежзийклмнопрстуфхцчшщьюяєіїàảãáạăâđêôơư"
@@ -333,3 +334,15 @@ def test_permuted_words_keep_the_text_and_shuffle_its_word_types(tmp_path):
     (tmp_path / "one.txt").write_text("word word word\n")
     with pytest.raises(sources.DataError, match="a permutation needs two or more"):
         sources.permuted_sources(tmp_path / "one.txt", 2)
+
+
+def test_sweep_builds_a_cc100_corpus_from_the_url_it_is_given(server, tmp_path):
+    """sweep.py's cc100_url reaches the download: the corpus is built from the local server's
+    files (the default URL is the internet's; this test never leaves 127.0.0.1)."""
+    for i, lang in enumerate(("el", "vi")):
+        server.files[f"/cc/{lang}.txt.xz"] = xz(make_docs(150, seed=i))
+    sweep.configure(vars(sweep), [f"--data_dir={tmp_path}", "--corpus=cc", "--source=cc100", "--source_langs=el,vi",
+                                  f"--cc100_url={server.url}", "--source_mb=0.05", "--vocab=512"])
+    sweep.ensure_corpus()
+    assert sorted(path for path, _ in server.log) == ["/cc/el.txt.xz", "/cc/vi.txt.xz"]
+    assert (tmp_path / "cc" / "vocab.json").exists() and (tmp_path / "cc" / "vi" / "train.bin").exists()

@@ -1,5 +1,6 @@
 import json
 import multiprocessing
+import re
 import shlex
 import subprocess
 import sys
@@ -8,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+import plan
 import sweep
+from conftest import ROOT
 
 GRID = ["--name=t", "--data_dir=data", "--source_mb=0.1", "--vocab=512", "--sizes=cpu-1k,cpu-3k",
-        "--schedules=continual", "--train_args=--block_size=32 --batch_size=8 --max_tokens=12000 --task_tokens=3000 "
+        "--schedules=continual", "--train_args=--block_size=32 --batch_size=8 --max_tokens=11776 --task_tokens=3000 "
         "--n_ckpt=4 --eval_batches=1 --warmup_tokens=1000",
         "--probe_args=--probe_steps=15 --eval_every=5 --seeds=0,1 --n_boot=50", "--fit_args=--bootstrap 50"]
 
@@ -162,3 +165,42 @@ def test_then_sweeps_the_config_it_names(tmp_path, monkeypatch):
     monkeypatch.setattr(sweep, "study", study)
     sweep.main([str(tmp_path / "a.py"), "--jobs=1"])
     assert seen == [("a", "cpu-3k"), ("b", "micro-25k,micro-100k,micro-400k")]
+
+
+def test_the_preflight_prints_the_plan_and_refuses_one_that_cannot_see_its_onset(tmp_path, monkeypatch, capsys):
+    """config/paper-1gpu.py's plan: the 5M onset under the tokens reading at cycle 5.66 of 10, the
+    hours from the H100 table; a size whose onset is past the last cycle, the tasks reading (inside
+    cycle 1), a run that ends between cycle ends or on tasks that are not whole cycles are refused,
+    by --plan=True and by the sweep itself before anything runs (no corpus, no network), unless
+    --force=True."""
+    monkeypatch.chdir(tmp_path)
+    config = str(ROOT / "config" / "paper-1gpu.py")
+    sweep.main([config, "--plan=True"])
+    out = capsys.readouterr().out
+    assert "10 cycles of 3.93e+09 tokens; 12 checkpoints probed" in out and "2.23e+10 (cycle  5.66)" in out
+    assert "this config tests the tokens reading" in out and "problem" not in out
+    for args, why in ((["--sizes=paper-27m"], "paper-27m: the predicted onset under the tokens reading is at cycle "
+                                               "23.73, after the last cycle (10)"),
+                      (["--reading=tasks"], "at cycle 0.56, before cycle 2"),
+                      (["--max_tokens=35000000000"], "not at a cycle end"),
+                      ([f"--max_tokens={75 * 491520000}"], "is 75 tasks, not whole cycles of 8 tasks")):
+        with pytest.raises(SystemExit, match="the plan cannot show what it looks for: .*" + re.escape(why)):
+            sweep.main([config, "--plan=True", *args])
+        with pytest.raises(SystemExit, match=re.escape(why)):
+            sweep.main([config, *args])  # the sweep itself: refused before the corpus is built
+    assert not (tmp_path / "data").exists()
+    capsys.readouterr()
+    sweep.main([config, "--plan=True", "--sizes=paper-27m", "--force=True"])
+    assert "problem: paper-27m" in capsys.readouterr().out
+
+
+def test_the_plans_arithmetic():
+    """The law's two readings at 27M (tokens per parameter: 3.4x10^3 with the paper's 5.0x10^9-token
+    task), and the speed interpolation reproduces a measured row."""
+    n = 27e6
+    assert plan.law_tasks(n) == pytest.approx(18.1, abs=0.1)
+    assert plan.onset_in_tasks(n, "tokens", 1e8) * 1e8 / n == pytest.approx(3.36e3, rel=0.01)
+    assert plan.onset_in_tasks(n, "tasks", 1e8) == plan.law_tasks(n)
+    _, rows = plan.bench_table(ROOT / "results" / "gpu" / "bench_paper.txt")
+    assert rows[0] == (4739072, 2318023.0) and plan.tokens_per_s(9864320, rows) == pytest.approx(1656233)
+    assert plan.tokens_per_s(4e6, rows) > 2318023 > plan.tokens_per_s(5e6, rows)

@@ -11,6 +11,9 @@ from contextlib import redirect_stderr, redirect_stdout
 import pytest
 import torch
 
+import probe
+import schedule as stream
+import speed
 import train as train_script
 from configurator import configure
 from conftest import ROOT
@@ -192,19 +195,51 @@ def test_the_papers_schedule_restarts_the_warmup_and_checkpoints_cycle_ends(tmp_
            "--max_tokens=4096", "--n_ckpt=2", "--eval_batches=1", "--log_every=1"])
     assert [json.loads(ln)["lr"] for ln in (plain / "log.jsonl").read_text().splitlines()][4:] == [3e-3] * 12
     # max_tokens may grow on resume under the constant lr: the run extended is the run asked for the longer
-    # budget from the start (log, checkpoints; 24: the old end); under a cosine lr it is refused
+    # budget from the start (log, checkpoints; 26: the old end, between cycle ends); under a cosine lr it is refused
     ext = tmp_path / "ext"
-    train([*args, f"--out_dir={ext}", "--max_tokens=6144"])
-    assert "max_tokens 6144 -> 12288" in train([*args, f"--out_dir={ext}", "--max_tokens=12288"]).stdout
+    assert "not at a cycle end" in train([*args, f"--out_dir={ext}", "--max_tokens=6656"]).stdout
+    assert "max_tokens 6656 -> 12288" in train([*args, f"--out_dir={ext}", "--max_tokens=12288"]).stdout
     long, extended = ({c["step"]: c["sha256"] for c in sidecars(d)} for d in (out, ext))
-    assert set(extended) == set(long) | {24} and all(extended[s] == sha for s, sha in long.items())
+    assert set(extended) == set(long) | {26} and all(extended[s] == sha for s, sha in long.items())
     assert (out / "log.jsonl").read_text() == (ext / "log.jsonl").read_text()
     p = train([*args, f"--out_dir={ext}", "--max_tokens=24576", "--lr_schedule=cosine"], check=False)
     assert p.returncode != 0 and "'max_tokens': (12288, 24576)" in p.stdout + p.stderr
     cos = tmp_path / "cosine"  # nor a run whose past followed a cosine lr, whatever the lr it resumes with
     train([*args, f"--out_dir={cos}", "--max_tokens=4096", "--lr_schedule=cosine"])
-    p = train([*args, f"--out_dir={cos}", "--max_tokens=6144"], check=False)
-    assert p.returncode != 0 and "'max_tokens': (4096, 6144)" in p.stdout + p.stderr
+    p = train([*args, f"--out_dir={cos}", "--max_tokens=8192"], check=False)
+    assert p.returncode != 0 and "'max_tokens': (4096, 8192)" in p.stdout + p.stderr
+
+
+def test_a_run_of_whole_tasks_ends_on_its_last_cycle_end_or_is_refused(tmp_path, corpus_dir):
+    """Tasks that are not whole steps (2,000 tokens, steps of 256): a max_tokens of whole cycles
+    trains to the step on which the last cycle ends, which is its last checkpoint (no tokens added
+    by hand); whole tasks that are not whole cycles are refused with the max_tokens to use; any
+    other max_tokens gives a note that the probe will skip the last checkpoint."""
+    args = [f"--data_dir={corpus_dir}", *TINY, "--langs=el,he", "--task_tokens=2000", "--n_ckpt=1",
+            "--eval_batches=1", "--restart_at_task=True", "--diagnostics=False"]
+    train([*args, f"--out_dir={tmp_path / 'whole'}", "--max_tokens=8000"])  # two cycles of two tasks
+    cfg = json.loads((tmp_path / "whole" / "config.json").read_text())
+    assert cfg["max_steps"] == 32 == stream.task_start(4, 2000, 256) != 8000 // 256  # 31.25 steps: the 32nd ends it
+    assert [c["step"] for c in sidecars(tmp_path / "whole")] == [0, 8, 16, 32]
+    assert set(stream.cycle_ends(2000, 256, 2, cfg["max_steps"])) == {8, 16, 32}
+    p = train([*args, f"--out_dir={tmp_path / 'odd'}", "--max_tokens=6000"], check=False)  # three tasks
+    assert p.returncode == 1 and p.stderr.strip().splitlines() == [
+        "train.py: max_tokens=6000 is 3 tasks, not whole cycles of 2 tasks of 2,000 tokens: the last checkpoint "
+        "would not be a cycle end, which the probe skips; fix: --max_tokens=4000 or --max_tokens=8000"]
+    assert not (tmp_path / "odd").exists()
+    assert stream.run_steps(6000, 256, 2000, 2, "tasks", every_tasks=1) == (24, "")  # every task's end is one
+    assert stream.run_steps(6000, 256, 2000, 2, "log") == (23, "")
+    steps, note = stream.run_steps(7000, 256, 2000, 2)
+    assert steps == 27 and "--max_tokens=4000 or --max_tokens=8000" in note
+    # a run past its last cycle end: the probe says that it skips the last checkpoint
+    past = tmp_path / "past"
+    assert "not at a cycle end" in train([*args, f"--out_dir={past}", "--max_tokens=8448"]).stdout  # 33 steps
+    out = io.StringIO()
+    with redirect_stdout(out):
+        probe.main([f"--run_dir={past}", "--probe_steps=2", "--eval_every=1", "--seeds=0", "--n_boot=10"])
+    assert ("probe.py: the last checkpoint, step 33 (8,448 tokens), is not a cycle end: not probed"
+            in out.getvalue())
+    assert {json.loads(ln)["ckpt_step"] for ln in (past / "probe.jsonl").read_text().splitlines()} == {0, 8, 16, 32}
 
 
 def test_language_order_is_the_papers_for_its_eight_languages():
@@ -235,7 +270,7 @@ def ddp_and_one(tmp_path, common):
     p = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
                         str(ROOT / "train.py"), *common, "--batch_size=4", f"--out_dir={tmp_path / 'ddp'}"],
                        capture_output=True, text=True, env=env)
-    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.returncode == 0 and "terminate called" not in p.stderr, p.stdout + p.stderr  # a clean teardown
     train([*common, "--batch_size=8", f"--out_dir={tmp_path / 'one'}"])
     return weights(newest_state(tmp_path / "ddp")), weights(newest_state(tmp_path / "one"))
 
@@ -310,6 +345,37 @@ def test_a_stream_of_new_languages(tmp_path, markov_dir):
     assert {first[0], first[8]} == set(order[:2])  # the continual run's first two tasks
     for bad, message in ((["--restart_at_task=True", "--warmup_at_task=True"], "restarts the warmup already"),
                          (["--cycle_tasks=-1"], "cycle_tasks must be >= 0"),
-                         (["--mixture_langs=-2"], "mixture_langs must be >= 0")):
+                         (["--mixture_langs=-2"], "mixture_langs and cycle_tasks must be >= 0")):
         p = train([*common, f"--out_dir={tmp_path / 'bad'}", *bad], check=False)
         assert p.returncode != 0 and message in p.stdout + p.stderr
+
+
+def test_the_clock_reports_the_steady_state_with_compile_checkpoints_and_states_apart(monkeypatch, tmp_path,
+                                                                                      corpus_dir):
+    """On a fake clock: a first step of 30 s (a compile), a checkpoint of 5 s and a state save of
+    2 s before and between ten 1-s steps of 1,000 tokens give 1,000 tokens/s steady, where an
+    average from the start would give 9,000 / 47 s; MFU against the peak given. A real run writes
+    speed.json with the phases and prints the steady speed."""
+    now = [0.0]
+    monkeypatch.setattr(speed.time, "perf_counter", lambda: now[0])
+    clock = speed.Clock(flops_per_token=6e6, peak_flops=1e10)
+    with clock.phase("checkpoints"):
+        now[0] += 5  # the step-0 evaluation
+    now[0] += 30
+    clock.stepped(1000)  # the first step: compile
+    for i in range(9):
+        now[0] += 1
+        clock.stepped(1000)
+        if i == 4:
+            with clock.phase("states"):
+                now[0] += 2
+    s = clock.summary()
+    assert s["apart_s"] == {"checkpoints": 5, "first step": 30, "states": 2} and s["wall_s"] == 46
+    assert s["steady_tokens_per_s"] == 1000 and s["mfu"] == 0.6 and s["steady_tokens"] == 9000
+    assert clock.describe() == "46s: checkpoints 5.0s, first step 30.0s, states 2.0s apart; steady 1,000 tok/s, mfu 60.0%"
+    out = tmp_path / "run"
+    p = train([f"--data_dir={corpus_dir}", f"--out_dir={out}", *TINY, "--max_tokens=5120", "--n_ckpt=1",
+               "--eval_batches=1", "--save_every=10", "--log_every=5"])
+    rec = json.loads((out / "speed.json").read_text())
+    assert set(rec["apart_s"]) == {"checkpoints", "first step", "states"} and rec["steady_tokens"] == 19 * 256
+    assert rec["mfu"] is None and f"steady {rec['steady_tokens_per_s']:,.0f} tok/s" in p.stdout
