@@ -13,7 +13,7 @@ sizes = "cpu-3k,cpu-10k"
 schedules = "continual"
 seeds = "0"
 jobs = 2
-max_tokens = 32 * 25_000 + 512  # 32 tasks, and the step on which the 32nd ends
+max_tokens = 48 * 25_000 + 512  # 48 tasks, and the step on which the 48th ends
 train_args = ("--probe_lang=held --block_size=64 --batch_size=8 --task_tokens=25000 --lr=3e-3 --warmup_tokens=2500 "
               "--weight_decay=0 --beta1=0.9 --beta2=0.999 --grad_clip=1.0 --cycle_tasks=1 --ckpt_schedule=tasks "
               "--ckpt_every_tasks=2 --n_ckpt=1 --save_every=2000 --log_every=500 --eval_batches=2 --cpu_threads=1")
