@@ -290,16 +290,24 @@ class Smoother:
         return F[np.arange(len(Y)), k], k
 
 
+def checkpoint_table(tokens, table, least, who):
+    """(tokens, table) as float arrays, checked: tokens positive and increasing, the table (seeds,
+    checkpoints) with at least `least` checkpoints; a ValueError naming `who` otherwise."""
+    tokens = np.asarray(tokens, dtype=float)
+    table = np.atleast_2d(np.asarray(table, dtype=float))
+    if tokens.ndim != 1 or table.shape[1] != tokens.size or tokens.size < least:
+        raise ValueError(f"{who} needs " + ("the reference and >= 2 later checkpoints" if least == 3 else
+                                           f">= {least} checkpoints") + ", and a (seeds, checkpoints) table")
+    if np.any(tokens <= 0) or np.any(np.diff(tokens) <= 0):
+        raise ValueError("checkpoint tokens must be positive and increasing")
+    return tokens, table
+
+
 def estimate_onset(tokens, table, scratch=None, tol=0.05, n_boot=1000, seed=0, window=3):
     """tokens: (C,) training tokens of the checkpoints (> 0, increasing); table: (S, C) probe
     metric per seed and checkpoint; scratch: (S,) the from-scratch (step 0) metric, or None.
     Returns a dict; onset_tokens is None when censored."""
-    tokens = np.asarray(tokens, dtype=float)
-    table = np.atleast_2d(np.asarray(table, dtype=float))
-    if tokens.ndim != 1 or table.shape[1] != tokens.size or tokens.size < 2:
-        raise ValueError("estimate_onset needs >= 2 checkpoints and a (seeds, checkpoints) table")
-    if np.any(tokens <= 0) or np.any(np.diff(tokens) <= 0):
-        raise ValueError("checkpoint tokens must be positive and increasing")
+    tokens, table = checkpoint_table(tokens, table, 2, "estimate_onset")
     x = np.log10(tokens)
     mean = table.mean(0)
     var, df, nugget_share = noise_variance(table, window)
@@ -374,13 +382,7 @@ def estimate_delta_onset(tokens, table, n_boot=1000, seed=0, window=3, runs=None
     (cycle_noise: one run with fewer than MIN_CHECKPOINTS). runs: (R, C) seed means of the cell's
     training runs at these checkpoints, this run's among them (see cycle_noise), or None.
     Calibrated by calibration.calibrate_cells()."""
-    tokens = np.asarray(tokens, dtype=float)
-    table = np.atleast_2d(np.asarray(table, dtype=float))
-    if tokens.ndim != 1 or table.shape[1] != tokens.size or tokens.size < 3:
-        raise ValueError("estimate_delta_onset needs the reference and >= 2 later checkpoints, and a (seeds, "
-                         "checkpoints) table")
-    if np.any(tokens <= 0) or np.any(np.diff(tokens) <= 0):
-        raise ValueError("checkpoint tokens must be positive and increasing")
+    tokens, table = checkpoint_table(tokens, table, 3, "estimate_delta_onset")
     x = tokens / tokens[0]  # in units of the reference's tokens: cycles, when it is cycle 1
     mean = table.mean(0)
     var, df, nugget_share, source = cycle_noise(table, runs, window)

@@ -33,12 +33,7 @@ def estimate_turn(tokens, table, n_boot=1000, seed=0, window=3, runs=None):
     seed; runs as onset.estimate_delta_onset takes them. Returns a dict: turn_tokens with its
     interval, rise per cycle (nats and % of the metric at the turn) with its interval, and whether
     the turn is established."""
-    tokens = np.asarray(tokens, dtype=float)
-    table = np.atleast_2d(np.asarray(table, dtype=float))
-    if tokens.ndim != 1 or table.shape[1] != tokens.size or tokens.size < 3:
-        raise ValueError("estimate_turn needs the reference and >= 2 later checkpoints, and a (seeds, checkpoints) table")
-    if np.any(tokens <= 0) or np.any(np.diff(tokens) <= 0):
-        raise ValueError("checkpoint tokens must be positive and increasing")
+    tokens, table = onset.checkpoint_table(tokens, table, 3, "estimate_turn")
     x = tokens / tokens[0]
     mean = table.mean(0)
     var, df, _, source = onset.cycle_noise(table, runs, window)
