@@ -350,15 +350,15 @@ def make_plan(todo):
     """plan.make for these cells (one mitigation's: the others cost the same), from the settings their
     commands resolve to."""
     langs = [s for s in source_langs.split(",") if s]
-    arms = [c for c in todo if c[3] == todo[0][3]]
+    first = [c for c in todo if c[3] == todo[0][3]]  # the first arm's cells
     train, probe_set = (resolved(script, args) for script, args in zip(("train", "probe"), cell_commands(*todo[0])[1:]))
     n_langs = len([s for s in train["langs"].split(",") if s]) or max(1, len(langs) - 1)
     bench = Path(plan_bench) if Path(plan_bench).is_absolute() or Path(plan_bench).exists() else HERE / plan_bench
     built = (Path(data_dir) / corpus / "vocab.json").exists()  # then nothing to download or build
-    one = preflight.make([c[:3] for c in arms], train, probe_set, n_langs, 0 if built else source_mb,
+    one = preflight.make([c[:3] for c in first], train, probe_set, n_langs, 0 if built else source_mb,
                          len(langs) or n_langs, vocab, bench, plan_download_mbs, reading)
-    if len(arms) < len(todo):
-        one["problems"].append(f"the plan shows one of {len(todo) // len(arms)} mitigation arms")
+    if len(first) < len(todo):
+        one["problems"].append(f"the plan shows one of {len(todo) // len(first)} mitigation arms")
     return one
 
 
