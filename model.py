@@ -265,7 +265,7 @@ class GPT(nn.Module):
         logits = self.lm_head(self.hidden(idx))
         loss = None
         if targets is not None:
-            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1))
+            loss = F.cross_entropy(upcast(logits.reshape(-1, logits.size(-1))), targets.reshape(-1))
         return logits, loss
 
     def flops_per_token(self):
@@ -275,6 +275,12 @@ class GPT(nn.Module):
 
     def optimizer(self, lr, weight_decay, betas, device_type):
         return adamw([p for p in self.parameters() if p.requires_grad], lr, weight_decay, betas, device_type)
+
+
+def upcast(logits):
+    """Logits for the loss: float32 under a half-precision autocast (the softmax in float32), else as
+    they are (float64 stays float64: the equivalence tests compute in it)."""
+    return logits.float() if logits.dtype in (torch.bfloat16, torch.float16) else logits
 
 
 def compile_failed(e):

@@ -58,6 +58,7 @@ from pathlib import Path
 import torch
 
 import data
+import group as grouped
 import plan as preflight
 import probe
 import sources
@@ -97,6 +98,8 @@ fit_args = ""  # extra fit.py arguments, e.g. "--bootstrap 500"
 list_cells = False  # print the cells' commands and stop
 cell = -1  # run only this cell
 jobs = 1  # cells run side by side, each stage with cores // jobs threads
+group = "off"  # off | auto: cells of one model shape (seeds, schedules, arms) train as one computation (group.py),
+# then each is probed as any cell; cells with a method group.py does not train (ReDo, CBP, ...) train alone
 stage = "all"  # all | cells | fit
 then = ""  # a config file swept after this study, as `python sweep.py <then>` (the demo: two corpora in one command)
 # -----------------------------------------------------------------------------
@@ -278,7 +281,9 @@ def heartbeat(stop, every=60):
                 print(f"    cell {i}: {lines[-1].strip()[:150]}", flush=True)
 
 
-def cell_stages(i, out, train, probe):
+def needs_training(out, train):
+    """Whether a cell's run must (still, or further) be trained; refused when it was trained with other
+    settings than its command asks for."""
     longer = False
     if (out / "config.json").exists():
         saved, wanted = json.loads((out / "config.json").read_text()), resolved("train", train)
@@ -290,10 +295,14 @@ def cell_stages(i, out, train, probe):
             raise SystemExit(f"sweep.py: {out} was trained with other settings than this command asks for "
                              f"{diff} (run, now); fix: restore them, or give the new settings a study of their "
                              f"own with --name=<new name> (fresh run directories)")
+    return longer or not train_done(out)
+
+
+def cell_stages(i, out, train, probe):
     log = out.parent / f"{out.name}.log" if jobs > 1 else None
     if log:
         _progress["running"][i] = log
-    if train_done(out) and not longer:
+    if not needs_training(out, train):
         print(f"trained: {out}")
     else:
         run_stage("train", train, out.parent / f"{out.name}.time.json", log)
@@ -310,6 +319,48 @@ def cell_stages(i, out, train, probe):
         if diff:
             print(f"probe settings changed {diff} (before, now): probing again")
         run_stage("probe", probe, out.parent / f"{out.name}.time.json", log)
+
+
+# ----------------------------------------------------------------------------- cells trained as one computation
+def group_units(chosen):
+    """The chosen cells in units that run together: with group=auto, the cells of one shape (group.SHARED
+    settings equal) whose methods group.py trains form one unit; every other cell is a unit of its own."""
+    if group == "off":
+        return [[i] for i in chosen]
+    units, alone = {}, []
+    for i in chosen:
+        settings = resolved("train", cell_commands(*cells()[i])[1])
+        if any(settings[k] for k in grouped.SINGLE_MODEL):
+            alone.append([i])
+        else:
+            units.setdefault(tuple(settings[k] for k in grouped.SHARED), []).append(i)
+    return list(units.values()) + alone
+
+
+def group_command(unit):
+    """group.py's arguments for these cells: one quoted argument of train.py settings a run."""
+    return " ".join(shlex.quote(cell_commands(*cells()[i])[1]) for i in unit)
+
+
+def run_unit(unit):
+    """A unit of cells: one cell as always; several: those that need training trained as one computation
+    (each cell's timing gets its share), then each cell probed (its training found done)."""
+    if len(unit) > 1:
+        todo = [i for i in unit if needs_training(*cell_commands(*cells()[i])[:2])]
+        if len(todo) > 1:
+            first = run_dir(*cells()[todo[0]])
+            print(f"--- cells {', '.join(map(str, todo))} trained as one computation", flush=True)
+            timing = first.parent / f"group-{first.name}.time.json"
+            run_stage("group", group_command(todo), timing, first.parent / f"group-{first.name}.log" if jobs > 1 else None)
+            share = json.loads(timing.read_text()).pop("group") / len(todo)
+            timing.unlink()
+            for i in todo:
+                t = run_dir(*cells()[i]).parent / f"{run_dir(*cells()[i]).name}.time.json"
+                times = json.loads(t.read_text()) if t.exists() else {}
+                times["train"] = times.get("train", 0.0) + share
+                t.write_text(json.dumps(times))
+    for i in unit:
+        run_cell(i)
 
 
 def ensure_corpus():
@@ -386,6 +437,8 @@ def study(argv):
         raise SystemExit(f"sweep.py: mitigations must name none and any of {', '.join(arm_table())}"
                          + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
     todo = cells()
+    if group not in ("off", "auto"):
+        raise SystemExit(f"sweep.py: group must be off or auto, got {group!r}")
     if reading not in ("", *preflight.READINGS):
         raise SystemExit(f"sweep.py: reading must be tokens or tasks (or empty), got {reading!r}")
     if plan or reading:  # a study that states its reading is checked before anything runs
@@ -402,6 +455,8 @@ def study(argv):
         for i, c in enumerate(todo):
             _, train, probe = cell_commands(*c)
             print(f"{i}\t{command('train.py', train)} && {command('probe.py', probe)}")
+        for unit in (u for u in group_units(range(len(todo))) if len(u) > 1):  # group=auto: also each unit's
+            print(f"cells {','.join(map(str, unit))} as one computation\t{command('group.py', group_command(unit))}")
         return
     t0 = time.time()
     _progress.update(ran=0, running={})  # this command's own count (a process may run main more than once)
@@ -424,7 +479,7 @@ def study(argv):
             with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker,
                                      initargs=(max(1, cores() // jobs) if jobs > 1 else 0,)) as _pool:
                 with ThreadPoolExecutor(jobs) as pool:  # each thread runs a cell, waiting on its stages
-                    for _ in pool.map(run_cell, chosen):
+                    for _ in pool.map(run_unit, group_units(chosen)):
                         pass
         finally:
             stop.set()

@@ -152,6 +152,28 @@ def test_a_study_names_its_own_arms(tmp_path, monkeypatch, capsys):
             sweep.main([*grid, f"--arms={bad}", "--list_cells=True"])
 
 
+def test_cells_of_one_shape_train_as_one_computation(tmp_path, monkeypatch, capsys):
+    """--group=auto: a size's seeds and arms train in one group.py process (an arm with a method it does not
+    train alone), each cell is then probed as any; the per-cell commands are still listed, and the units."""
+    monkeypatch.chdir(tmp_path)
+    grid = [*GRID, "--sizes=cpu-1k", "--seeds=0,1", "--mitigations=none,l2init,redo", "--group=auto"]
+    sweep.main([*grid, "--list_cells=True"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 7 and lines[6].startswith("cells 0,1,2,3 as one computation\t") and "group.py" in lines[6]
+    sweep.main([*grid, "--stage=cells"])
+    out = capsys.readouterr().out
+    assert "--- cells 0, 1, 2, 3 trained as one computation" in out and out.count("train.py") == 2  # redo's two
+    for cell, program in (("s0", "group.py"), ("s1-l2init", "group.py"), ("s1-redo", "train.py")):
+        run = tmp_path / f"out/t/cpu-1k-continual-{cell}"
+        assert json.loads((run / "config.json").read_text())["trained_by"][0]["program"] == program
+        assert (run / "onset.json").exists() and json.loads((run / f"../{run.name}.time.json").read_text())["train"] > 0
+    sweep.main([*grid, "--stage=cells"])  # nothing twice
+    out = capsys.readouterr().out
+    assert "group.py" not in out and "train.py" not in out and out.count("trained:") == 6
+    with pytest.raises(SystemExit, match="group must be off or auto"):
+        sweep.main([*grid, "--group=yes", "--list_cells=True"])
+
+
 def test_then_sweeps_the_config_it_names(tmp_path, monkeypatch):
     """A config's `then` is swept after it, with its own settings alone (the demo's second corpus)."""
     (tmp_path / "a.py").write_text(f'name = "a"\nsizes = "cpu-3k"\nthen = "{tmp_path / "b.py"}"\n')

@@ -1,0 +1,214 @@
+"""
+Train several runs of one model shape as one computation: a cell's seeds, or arms that share a shape.
+
+    python group.py "config/tiny.py --seed=0 --out_dir=out/g-s0" "config/tiny.py --seed=1 --out_dir=out/g-s1"
+
+Each argument is one run's train.py arguments (config files and --key=value settings, as train.py
+takes them). Every run keeps its own initialisation, data stream, learning-rate schedule, AdamW
+state, checkpoints, resumable states and log, written by the same code as train.py's
+(trainrun.py), so probe.py, fit.py and sweep.py see S runs. What is shared is the arithmetic: the
+S models' weights are stacked and one forward and backward pass trains them all (stack.py), which
+pays where one tiny model leaves the hardware idle (a GPU; on a CPU, `python bench.py --group=True`
+measures it). config.json records it (`trained_by`: the program and the group's runs, from the step
+where that began).
+
+The runs may differ in any setting but these, which must be equal: the model's shape (model,
+n_layer, n_head, n_embd, block_size, bias, tie_weights, the corpus's vocabulary), batch_size,
+grad_accum, device, dtype, compile, cpu_threads and tf32. Of the methods against loss of
+plasticity, weight decay, L2 to the initialisation, shrink-and-perturb and the optimizer and warmup
+restarts work in a group; ReDo, continual backprop, the embedding reset and hold_unseen act on single
+models (train.py them alone), and dropout would draw other masks than a run alone.
+
+A run resumes from its newest intact state, as train.py's does: the runs of a group may stand at
+different steps (a state damaged in one run is named and that run falls back to the one before it,
+the others going on from theirs), and a run's state resumes under train.py alone and the other way
+round. A run that reaches its max_tokens leaves the group, which goes on with the others.
+Equivalence: a run trained here equals the same run trained alone up to float rounding (stack.py;
+tests/test_group.py).
+"""
+
+import shlex
+import sys
+import time
+
+import torch
+
+import stack
+import train
+from checkpoint import disk_error
+from configurator import configure
+from model import tune_malloc
+from speed import Clock
+from trainrun import TrainRun, check_settings
+
+SHARED = ("model", "n_layer", "n_head", "n_embd", "block_size", "bias", "tie_weights", "batch_size", "grad_accum",
+          "device", "dtype", "compile", "cpu_threads", "tf32")
+SINGLE_MODEL = ("redo_every", "cbp_rate", "emb_reset_every", "hold_unseen", "dropout")
+
+
+def member_settings(args):
+    """Each member's resolved train.py settings, and train.py's defaults; refused in one line when
+    the members cannot share a computation."""
+    defaults = configure(dict(vars(train)), [])
+    configs = [configure(dict(vars(train)), shlex.split(a)) for a in args]
+    if not configs:
+        raise SystemExit("group.py: no runs given; fix: one quoted argument of train.py settings per run, e.g. "
+                         "python group.py \"--seed=0 --out_dir=out/a\" \"--seed=1 --out_dir=out/b\"")
+    for c in configs:
+        check_settings(c)
+        on = [k for k in SINGLE_MODEL if c[k]]
+        if on:
+            raise SystemExit(f"group.py: {c['out_dir']} sets {', '.join(on)}, which group.py does not train; fix: "
+                             "train that run alone with train.py")
+    for k in SHARED:
+        values = {c[k] for c in configs}
+        if len(values) > 1:
+            raise SystemExit(f"group.py: the runs differ in {k} ({', '.join(map(str, sorted(values, key=str)))}); "
+                             f"the runs of a group share it; fix: group only runs with one {k}")
+    dirs = [c["out_dir"] for c in configs]
+    if len(set(dirs)) < len(dirs):
+        raise SystemExit(f"group.py: two runs write to the same out_dir ({dirs}); fix: one out_dir per run")
+    return configs, defaults
+
+
+def run(args):
+    configs, defaults = member_settings(args)
+    tune_malloc()
+    proc, ddp = train.processes(configs[0])
+    if ddp:
+        raise SystemExit("group.py: runs in one process; fix: python group.py (not torchrun)")
+    dirs = [c["out_dir"] for c in configs]
+    runs = [TrainRun(c, defaults, proc, trained_by=dict(program="group.py", group=dirs)) for c in configs]
+    cfgs = {str(vars(r.cfg)) for r in runs}
+    if len(cfgs) > 1:
+        raise SystemExit(f"group.py: the runs' models differ in shape ({' / '.join(sorted(cfgs))}); "
+                         "fix: group runs of one shape on one corpus vocabulary")
+    cfg, c0 = runs[0].cfg, configs[0]
+    for r in runs:
+        r.label = f"{r.out} "
+        r.resume()
+        stack.attach_names(r.optimizer, r.model)
+        if r.length_note:
+            print(r.length_note)
+    print(f"{len(runs)} runs as one computation: {runs[0].describe()}")
+    active = [r for r in runs]
+    params = stack.stack([r.model for r in active])
+    opt = stack.StackedAdamW(params, len(active))
+    for k, r in enumerate(active):
+        opt.load_member(k, r.optimizer)
+    theta0 = {n: torch.stack([r.mit.theta0[n] if r.mit.theta0 is not None else torch.zeros_like(p[k])
+                              for k, r in enumerate(active)]) for n, p in params.items()}
+
+    clock = Clock(torch.cuda.synchronize if proc.device_type == "cuda" else (lambda: None),
+                  runs[0].model.flops_per_token(), c0["peak_flops"] if proc.device_type == "cuda" else 0.0)
+    t_start, tokens_at_start = time.time(), sum(r.step for r in runs) * runs[0].tokens_per_step
+    while active:
+        # each run's bookkeeping at its own step, as train.py does it
+        for k, r in enumerate(active):
+            s, c = r.step, r.c
+            ckpt_due, state_due = r.due(s)
+            if s % c["log_every"] == 0 or s in r.ckpt_steps or s % c["save_every"] == 0 or s == r.max_steps:
+                last_loss = r.check_and_log()
+                if last_loss is not None and (s % c["log_every"] == 0 or s == r.max_steps):
+                    tps = clock.steady() or (sum(r.step for r in runs) * r.tokens_per_step - tokens_at_start) \
+                        / max(time.time() - t_start, 1e-9)
+                    print(f"{r.out}: {train.progress(r, s, tps / len(active), last_loss)} (a run; the group "
+                          f"of {len(active)}: {tps:,.0f})", flush=True)
+            if ckpt_due or state_due or (c["diagnostics"] and s in r.ckpt_steps):
+                stack.unstack_into(params, k, r.model)
+            if ckpt_due:
+                with clock.phase("checkpoints"):
+                    r.write_checkpoint(s)
+            r.checkpointed(s)
+            if state_due:
+                with clock.phase("states"):
+                    opt.state_of(k, r.optimizer)
+                    r.save_state(s, r.rng)
+        done = [r.step >= r.max_steps for r in active]
+        if any(done):  # finished runs leave the group; the others go on
+            for r in (r for r, d in zip(active, done) if d):
+                r.finish(clock, time.time() - t_start, group=dirs, tokens_per_s_of="the group, all its runs")
+            keep = [k for k, d in enumerate(done) if not d]
+            active = [active[k] for k in keep]
+            if not active:
+                break
+            params, opt, theta0 = restack(params, opt, theta0, keep)
+
+        # one step of every run
+        lrs, tasks = [], []
+        for k, r in enumerate(active):
+            if r.fresh_optimizer_at(r.step):
+                opt.reset(k)  # this run's AdamW starts afresh: zero moments, step count 0
+            lrs.append(r.lr_at(r.step))
+            tasks.append(r.task_of(r.step))
+        loss_sum = torch.zeros(len(active), device=proc.dev)
+        row_langs = [[] for _ in active]
+        for _ in range(c0["grad_accum"]):
+            xs, ys = [], []
+            for k, r in enumerate(active):
+                x, y, rl = r.sample(tasks[k][1])
+                xs.append(x)
+                ys.append(y)
+                row_langs[k] += rl
+            with proc.ctx:
+                losses = stack.losses(params, cfg, torch.stack(xs), torch.stack(ys)) / c0["grad_accum"]
+            losses.sum().backward()
+            loss_sum += losses.detach()
+        with torch.no_grad():  # L2 towards the initialisation: its gradient, clipped with the rest
+            lams = [r.c["l2_init"] for r in active]
+            if any(lams):
+                for n, p in params.items():
+                    p.grad.add_((p - theta0[n]) * stack.per_member([2 * lam for lam in lams], p))
+        norms = stack.clip_(params, [r.c["grad_clip"] for r in active])
+        for k, r in enumerate(active):
+            lang = tasks[k][1]
+            mix = lang if r.c["schedule"] == "continual" else \
+                {x: row_langs[k].count(x) for x in sorted(set(row_langs[k]))}
+            r.stepped(r.step, tasks[k][0], mix, lrs[k], torch.stack([loss_sum[k], norms[k].float()]))
+        opt.step(lrs, [(r.c["beta1"], r.c["beta2"]) for r in active], [r.c["weight_decay"] for r in active])
+        for p in params.values():
+            p.grad = None
+        shrink_and_perturb(params, active)
+        for r in active:
+            r.step += 1
+        clock.stepped(len(active) * runs[0].tokens_per_step)
+    print(f"done: {len(runs)} runs as one computation ({clock.describe()}, all runs together)")
+
+
+@torch.no_grad()
+def shrink_and_perturb(params, active):
+    """mitigations.py's shrink-and-perturb for the runs due after this step: the same fresh draws from
+    the same generator (the run's seed, step and method) in the same order as a run alone."""
+    for k, r in enumerate(active):
+        s = r.c
+        if s["snp_every"] and (r.step + 1) % s["snp_every"] == 0:
+            g = r.mit._generator(r.step, 1)
+            for n, p in params.items():
+                p[k].mul_(s["snp_shrink"]).add_(r.model.init_value(n, g), alpha=s["snp_noise"])
+
+
+def restack(params, opt, theta0, keep):
+    """The stacked weights, AdamW state and initial weights of the runs `keep` (indices) only."""
+    index = torch.tensor(keep, device=next(iter(params.values())).device)
+    new = {n: p.detach().index_select(0, index).requires_grad_() for n, p in params.items()}
+    fresh = stack.StackedAdamW(new, len(keep), opt.eps)
+    for n in new:
+        fresh.exp_avg[n] = opt.exp_avg[n].index_select(0, index)
+        fresh.exp_avg_sq[n] = opt.exp_avg_sq[n].index_select(0, index)
+    fresh.steps = [opt.steps[k] for k in keep]
+    return new, fresh, {n: t.index_select(0, index) for n, t in theta0.items()}
+
+
+def main(argv):
+    """run(argv); a full disk while writing ends in one line, as in train.py."""
+    try:
+        run(argv)
+    except OSError as e:
+        raise disk_error(e, e.filename or "a run directory") from None
+
+
+if __name__ == "__main__":
+    if any(a in ("-h", "--help") for a in sys.argv[1:]):
+        print(__doc__)
+        raise SystemExit(0)
+    main(sys.argv[1:])
