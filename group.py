@@ -8,8 +8,8 @@ takes them). Every run keeps its own initialisation, data stream, learning-rate 
 state, checkpoints, resumable states and log, written by the same code as train.py's
 (trainrun.py), so probe.py, fit.py and sweep.py see S runs. What is shared is the arithmetic: the
 S models' weights are stacked and one forward and backward pass trains them all (stack.py), which
-pays where one tiny model leaves the hardware idle (a GPU; on a CPU, `python bench.py --group=True`
-measures it). config.json records it (`trained_by`: the program and the group's runs, from the step
+pays where one tiny model leaves the hardware idle (`python bench.py --groups=1,2,4,8` measures it
+against separate runs; docs/speed.md has the figures). config.json records it (`trained_by`: the program and the group's runs, from the step
 where that began).
 
 The runs may differ in any setting but these, which must be equal: the model's shape (model,

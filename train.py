@@ -37,8 +37,9 @@ Learning rate: the size's (model.ladder_lr: the paper's 3e-3 at 5M to 1e-3 at 31
 unless lr is set; linear warmup, then constant by default (a decaying schedule would confound
 "can no longer learn" with "is no longer allowed to learn"); cosine is available.
 
-Outputs in out_dir:
-  config.json                 resolved settings plus derived facts (sizes, vocabulary, order)
+Outputs in out_dir (written by trainrun.py, which group.py shares: a run trained there looks the same):
+  config.json                 resolved settings plus derived facts (sizes, vocabulary, order); trained_by:
+                              the program (train.py, or group.py and its runs) from each step it took over
   ckpt/step_XXXXXXX.pt        weights only, at step 0 (the initialisation) and on a linear or
   ckpt/step_XXXXXXX.json      log-spaced token schedule; the sidecar holds step, tokens, task,
                               language, per-language validation loss, the .pt's sha256 and
