@@ -351,7 +351,10 @@ def run_unit(unit):
             first = run_dir(*cells()[todo[0]])
             print(f"--- cells {', '.join(map(str, todo))} trained as one computation", flush=True)
             timing = first.parent / f"group-{first.name}.time.json"
-            run_stage("group", group_command(todo), timing, first.parent / f"group-{first.name}.log" if jobs > 1 else None)
+            log = first.parent / f"group-{first.name}.log" if jobs > 1 else None
+            if log:
+                _progress["running"][todo[0]] = log  # the heartbeat's line from the group's log
+            run_stage("group", group_command(todo), timing, log)
             share = json.loads(timing.read_text()).pop("group") / len(todo)
             timing.unlink()
             for i in todo:
