@@ -415,3 +415,30 @@ def estimate_delta_onset(tokens, table, n_boot=1000, seed=0, window=3, runs=None
                 noise_sd=[float(v) for v in np.sqrt(var * table.shape[0])], noise_df=int(df),
                 checkpoint_noise_share=nugget_share, noise_source=source, bias_correction=-shift * ref,
                 estimator="smooth-bootstrap", definition="delta")
+
+
+def smallest_sustained(tokens, table, runs=None, n_boot=300, share=0.25, top=50.0):
+    """The power of the paper's onset on one run: the smallest dAUC (%) that, sustained over the last
+    `share` of its checkpoints (at least 2), estimate_delta_onset would have established on this run's
+    own data and noise. The run's seed values at those checkpoints are moved so that their mean lies
+    that far above the reference, and the cell's other runs (runs) by the same amounts, so that every
+    deviation the noise model measures is kept; then bisection to 0.05 points. None when not even
+    `top`% would be established (too few checkpoints: TOO_FEW)."""
+    tokens, table = checkpoint_table(tokens, table, 3, "smallest_sustained")
+    k = max(2, int(round(share * (len(tokens) - 1))))
+    mean = table.mean(0)
+    runs = None if runs is None else np.asarray(runs, float)
+
+    def established(d):
+        step = np.zeros(len(tokens))
+        step[-k:] = mean[0] * (1 + d / 100) - mean[-k:]
+        est = estimate_delta_onset(tokens, table + step, n_boot, runs=None if runs is None else runs + step)
+        return not est["censored"] and est["interval"] is not None and est["interval"][1] is not None
+
+    if not established(top):
+        return None
+    lo, hi = 0.0, top
+    while hi - lo > 0.05:
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if established(mid) else (mid, hi)
+    return round(hi, 2)

@@ -130,19 +130,25 @@ def turn_section(t):
              "Per run, from cycle 1 on: the cycle end where the smooth curve of the head metric is lowest (the "
              "turn) with its 95% interval, the rise per cycle after it (% of the metric at the turn) with its "
              "95% interval, and the paper's onset beside it. Established: the turn lies before the last two "
-             "cycle ends and the rise's interval lies above zero (turn.py).\n",
-             "| schedule | run | N | turn (tokens) [95%] | rise after it (%/cycle) [95%] | established | paper's onset |",
-             "|---|---|---|---|---|---|---|"]
+             "cycle ends and the rise's interval lies above zero (turn.py). The last column is the paper's "
+             "onset's power on the run: the smallest dAUC that, sustained over the last quarter of its cycle "
+             "ends, would have been established on its own data and noise (onset.smallest_sustained; – where "
+             "not even 50% would be, or not computed).\n",
+             "| schedule | run | N | turn (tokens) [95%] | rise after it (%/cycle) [95%] | established | paper's onset "
+             "| smallest sustained dAUC it could establish |",
+             "|---|---|---|---|---|---|---|---|"]
     for p in sorted(t["runs"], key=lambda p: (p["schedule"], p["N"], p["run"])):
         u = p["turn"]
         if not u:
             continue
+        power = "–" if p.get("smallest_sustained") is None else f"+{p['smallest_sustained']:.2f}%"
         rise = "–" if u["rise_pct_per_cycle"] is None else \
             f"{u['rise_pct_per_cycle']:+.3f} " + ("" if u["rise_pct_interval"] is None else
                                                   f"[{u['rise_pct_interval'][0]:+.3f}, {u['rise_pct_interval'][1]:+.3f}]")
         lines.append(f"| {p['schedule']} | {p['run']} | {fmt(p['N'])} | {fmt(u['turn_tokens'])} {fmt_ci(u['interval'])} | "
                      f"{rise} | {'yes' if u['established'] else 'no'} | "
-                     f"{'none' if p['onset'] is None else fmt(p['onset']) + ' ' + fmt_ci(p['onset_interval'])} |")
+                     f"{'none' if p['onset'] is None else fmt(p['onset']) + ' ' + fmt_ci(p['onset_interval'])} | "
+                     f"{power} |")
     for law in t["laws"]:
         lines.append(f"\nTurn against N, {law['schedule']}: " + (law["note"] or
                      f"turn = a N^alpha, alpha = {law['alpha']:.3f} {fmt_ci(law['alpha_ci'])} "

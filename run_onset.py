@@ -33,7 +33,7 @@ import turn
 
 DEFINITIONS = ("delta", "rise")
 SUMMARY_KEYS = ("metric", "definition", "onset_tokens", "onset_tasks", "interval", "censored", "resolved",
-                "last_tokens", "best_tokens", "ref_tokens", "noise_source", "turn")
+                "last_tokens", "best_tokens", "ref_tokens", "noise_source", "turn", "smallest_sustained")
 
 
 # ----------------------------------------------------------------------------- the metrics of a probe curve
@@ -134,12 +134,13 @@ def metric_table(records, mode, seed_list, name):
     return tokens, table, scratch
 
 
-def estimate(records, mode, seed_list, run, name, definition, tol, n_boot, cell=()):
+def estimate(records, mode, seed_list, run, name, definition, tol, n_boot, cell=(), power=False):
     """One onset (a dict, as onset.py's estimators give it, plus what the run adds), or None
     when the checkpoints cannot give one (fewer than 2 trained; for delta, fewer than 2 after
     cycle 1). cell: the other training runs of the run's cell (cell_runs), whose seed means give
     the paper's onset its training noise where they were probed at all of this run's checkpoints
-    from cycle 1 on."""
+    from cycle 1 on. power (delta): also the smallest sustained dAUC the run could have shown
+    established (onset.smallest_sustained)."""
     tokens, table, scratch = metric_table(records, mode, seed_list, name)
     if len(tokens) < 2:
         return None
@@ -158,6 +159,9 @@ def estimate(records, mode, seed_list, run, name, definition, tol, n_boot, cell=
         est = onset.estimate_delta_onset(after, [row[ref:] for row in table], n_boot, runs=cell)
         est["smooth_tokens"], est["noise_replicates"] = after, replicates
         est["turn"] = turn.estimate_turn(after, [row[ref:] for row in table], n_boot, runs=cell)
+        if power:
+            est["smallest_sustained"] = onset.smallest_sustained(after, [row[ref:] for row in table], cell,
+                                                                 min(n_boot, 300))
     else:
         est = onset.estimate_onset(tokens, table, scratch, tol, n_boot)
         est["smooth_tokens"] = tokens
@@ -204,7 +208,8 @@ def onsets(records, seed_list, run, metric, definition, tol, n_boot, cell=()):
     for mode in sorted({r["mode_name"] for r in records}):
         for name in METRICS:
             for d in DEFINITIONS:
-                est = estimate(records, mode, seed_list, run, name, d, tol, n_boot, cell)
+                est = estimate(records, mode, seed_list, run, name, d, tol, n_boot, cell,
+                               power=(name, d) == (metric, "delta") == (metric, definition))
                 if est is None:
                     continue
                 every.setdefault(name, {}).setdefault(d, {})[mode] = {k: est.get(k) for k in SUMMARY_KEYS}

@@ -91,7 +91,8 @@ def turn_summary(runs):
     """fit.py's runs -> each run's turn (onset.json's, for its head metric) beside its paper's onset, and
     the turn against N per schedule (fit_turn_law)."""
     points = [dict(run=r.name, N=r.n, schedule=r.config["schedule"], turn=(r.head or {}).get("turn"),
-                   onset=(r.head or {}).get("onset_tokens"), onset_interval=(r.head or {}).get("interval"))
+                   onset=(r.head or {}).get("onset_tokens"), onset_interval=(r.head or {}).get("interval"),
+                   smallest_sustained=(r.head or {}).get("smallest_sustained"))
               for r in runs]
     return {"runs": points, "laws": fit_turn_law(points)}
 

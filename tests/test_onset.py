@@ -156,3 +156,25 @@ def test_the_onset_lies_in_its_own_interval_when_the_seeds_agree():
                                                     lambda R: onset.stays_above(x, smooth(R)[0], smooth(R)[0][:, 0]),
                                                     200, 0)
     assert shift != 0 and lo <= point <= hi and lo <= corrected <= hi
+
+
+def test_the_smallest_sustained_dauc_a_run_could_establish_scales_with_its_noise():
+    """onset.smallest_sustained on simulated flat runs (25 cycle ends, 3 probe seeds, training noise of
+    known size): twice the noise needs about twice the step; a step of that size over the last quarter is
+    established, a step of half of it is not; three cycle ends cannot establish any."""
+    rng = np.random.default_rng(0)
+    tokens = np.arange(1, 26) * 8e6
+    walk = rng.normal(0, 1, 25)  # the training run's own wander, shared by its probe seeds
+    probe = rng.normal(0, 0.1, (3, 25))
+    found = []
+    for sd in (0.01, 0.02):
+        table = 3.0 + sd * (walk + probe)
+        d = onset.smallest_sustained(tokens, table)
+        found.append(d)
+        for size, want in ((d, True), (d / 2, False)):
+            step = np.zeros(25)
+            step[-6:] = table.mean(0)[0] * (1 + size / 100) - table.mean(0)[-6:]
+            est = onset.estimate_delta_onset(tokens, table + step, 300)
+            assert (not est["censored"] and est["interval"][1] is not None) == want
+    assert 1.5 < found[1] / found[0] < 2.5
+    assert onset.smallest_sustained(tokens[:3], (3.0 + 0.01 * (walk + probe))[:, :3]) is None
