@@ -19,10 +19,14 @@ plasticity, weight decay, L2 to the initialisation, shrink-and-perturb and the o
 restarts work in a group; ReDo, continual backprop, the embedding reset and hold_unseen act on single
 models (train.py them alone), and dropout would draw other masks than a run alone.
 
-A run resumes from its newest intact state, as train.py's does: the runs of a group may stand at
-different steps (a state damaged in one run is named and that run falls back to the one before it,
-the others going on from theirs), and a run's state resumes under train.py alone and the other way
-round. A run that reaches its max_tokens leaves the group, which goes on with the others.
+The runs resume together from the newest step at which each has an intact state, as train.py's
+resume does for one run: a run killed between the group's state saves, or whose newest state is
+damaged (named, set aside as *.damaged), sends the others back to that step, so that the group goes
+on as it would have uninterrupted (bit-identical; a run's last float digits depend on the group it
+is computed in). A run's state resumes under train.py alone and the other way round, so runs of a
+group may also stand at different steps (trained apart for a while, or saved at other save_every);
+then each goes on from its own. A run that reaches its max_tokens leaves the group, which goes on
+with the others.
 Equivalence: a run trained here equals the same run trained alone up to float rounding (stack.py;
 tests/test_group.py).
 """
@@ -35,7 +39,7 @@ import torch
 
 import stack
 import train
-from checkpoint import disk_error
+from checkpoint import disk_error, load_state
 from configurator import configure
 from model import tune_malloc
 from speed import Clock
@@ -84,9 +88,17 @@ def run(args):
         raise SystemExit(f"group.py: the runs' models differ in shape ({' / '.join(sorted(cfgs))}); "
                          "fix: group runs of one shape on one corpus vocabulary")
     cfg, c0 = runs[0].cfg, configs[0]
+    # the runs go on from one step, the newest at which each has an intact state (a run killed between
+    # the group's state saves, or with its newest state damaged, sends the others back to it), so that
+    # the group computes as it would have uninterrupted: a run's rounding depends on the group it is in
+    newest = [load_state(r.out, proc.dev) for r in runs]
+    common = min(0 if st is None else st["step"] for st in newest)
+    del newest
     for r in runs:
         r.label = f"{r.out} "
-        r.resume()
+        # a run without a state at or before that step (trained further apart) goes on from its own newest
+        saved = [int(c.stem[len("step_"):]) for c in (r.out / "state").glob("step_*.json")]
+        r.resume(at_most=common if any(s <= common for s in saved) else None)
         stack.attach_names(r.optimizer, r.model)
         if r.length_note:
             print(r.length_note)

@@ -181,14 +181,15 @@ class TrainRun:
 
     # --- resume and start
 
-    def resume(self):
-        """Load the newest intact state (model, optimizer, sampler, RNG, mitigations) when there is one,
-        the settings that define the run unchanged; open the log and write config.json. Returns the step."""
+    def resume(self, at_most=None):
+        """Load the newest intact state (model, optimizer, sampler, RNG, mitigations; at step at_most or
+        before, when given) when there is one, the settings that define the run unchanged; open the log
+        and write config.json. Returns the step."""
         c, out, master, dev = self.c, self.out, self.proc.master, self.proc.dev
         if master:
             for tmp in [*out.glob("ckpt/*.tmp"), *out.glob("state/*.tmp")]:
                 tmp.unlink()  # left by a process killed while writing
-        state = load_state(out, dev, master)
+        state = load_state(out, dev, master, at_most)
         changes = []
         if state is not None:
             diff = resume_changes(dict(state["config"], data_sha256=state.get("data_sha256", self.data_sha)),
