@@ -153,23 +153,23 @@ def test_a_study_names_its_own_arms(tmp_path, monkeypatch, capsys):
 
 
 def test_cells_of_one_shape_train_as_one_computation(tmp_path, monkeypatch, capsys):
-    """--group=auto: a size's seeds and arms train in one group.py process (an arm with a method it does not
-    train alone), each cell is then probed as any; the per-cell commands are still listed, and the units."""
+    """--group=auto: a size's cells (here arms) train in one group.py process (an arm with a method it does
+    not train alone), each cell is then probed as any; the per-cell commands are still listed, and the units."""
     monkeypatch.chdir(tmp_path)
-    grid = [*GRID, "--sizes=cpu-1k", "--seeds=0,1", "--mitigations=none,l2init,redo", "--group=auto"]
+    grid = [*GRID, "--sizes=cpu-1k", "--mitigations=none,l2init,redo", "--group=auto"]
     sweep.main([*grid, "--list_cells=True"])
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 7 and lines[6].startswith("cells 0,1,2,3 as one computation\t") and "group.py" in lines[6]
+    assert len(lines) == 4 and lines[3].startswith("cells 0,1 as one computation\t") and "group.py" in lines[3]
     sweep.main([*grid, "--stage=cells"])
     out = capsys.readouterr().out
-    assert "--- cells 0, 1, 2, 3 trained as one computation" in out and out.count("train.py") == 2  # redo's two
-    for cell, program in (("s0", "group.py"), ("s1-l2init", "group.py"), ("s1-redo", "train.py")):
+    assert "--- cells 0, 1 trained as one computation" in out and out.count("train.py") == 1  # redo's
+    for cell, program in (("s0", "group.py"), ("s0-l2init", "group.py"), ("s0-redo", "train.py")):
         run = tmp_path / f"out/t/cpu-1k-continual-{cell}"
         assert json.loads((run / "config.json").read_text())["trained_by"][0]["program"] == program
         assert (run / "onset.json").exists() and json.loads((run / f"../{run.name}.time.json").read_text())["train"] > 0
     sweep.main([*grid, "--stage=cells"])  # nothing twice
     out = capsys.readouterr().out
-    assert "group.py" not in out and "train.py" not in out and out.count("trained:") == 6
+    assert "group.py" not in out and "train.py" not in out and out.count("trained:") == 3
     with pytest.raises(SystemExit, match="group must be off or auto"):
         sweep.main([*grid, "--group=yes", "--list_cells=True"])
 
