@@ -418,12 +418,15 @@ def estimate_delta_onset(tokens, table, n_boot=1000, seed=0, window=3, runs=None
 
 
 def smallest_sustained(tokens, table, runs=None, n_boot=300, share=0.25, top=50.0):
-    """The power of the paper's onset on one run: the smallest dAUC (%) that, sustained over the last
-    `share` of its checkpoints (at least 2), estimate_delta_onset would have established on this run's
-    own data and noise. The run's seed values at those checkpoints are moved so that their mean lies
-    that far above the reference, and the cell's other runs (runs) by the same amounts, so that every
-    deviation the noise model measures is kept; then bisection to 0.05 points. None when not even
-    `top`% would be established (too few checkpoints: TOO_FEW)."""
+    """The power of the paper's onset on one run: the smallest dAUC (%) from which on every larger one,
+    sustained over the last `share` of its checkpoints (at least 2), estimate_delta_onset establishes
+    on this run's own data and noise. The run's seed values at those checkpoints are moved so that their
+    mean lies that far above the reference, and the cell's other runs (runs) by the same amounts, so
+    that every deviation the noise model measures is kept. A grid (0.1 points to 10%, coarser to `top`),
+    not a bisection: whether a step is established need not grow with its size (a step can move the
+    smooth crossing past the second-last checkpoint, where it is open above), and the first size from
+    which on it always is is what a reader can rely on. None when `top` is not established (too few
+    checkpoints: TOO_FEW)."""
     tokens, table = checkpoint_table(tokens, table, 3, "smallest_sustained")
     k = max(2, int(round(share * (len(tokens) - 1))))
     mean = table.mean(0)
@@ -435,10 +438,10 @@ def smallest_sustained(tokens, table, runs=None, n_boot=300, share=0.25, top=50.
         est = estimate_delta_onset(tokens, table + step, n_boot, runs=None if runs is None else runs + step)
         return not est["censored"] and est["interval"] is not None and est["interval"][1] is not None
 
-    if not established(top):
-        return None
-    lo, hi = 0.0, top
-    while hi - lo > 0.05:
-        mid = (lo + hi) / 2
-        lo, hi = (lo, mid) if established(mid) else (mid, hi)
-    return round(hi, 2)
+    grid = [round(0.1 * i, 1) for i in range(1, 101)] + [12.0, 15.0, 20.0, 30.0, top]
+    found = None
+    for d in reversed(grid):
+        if not established(d):
+            break
+        found = d
+    return found
