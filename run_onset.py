@@ -178,7 +178,7 @@ def estimate(records, mode, seed_list, run, name, definition, tol, n_boot, cell=
 
 # what may differ between the training runs of one cell: the seed (and the language order it draws), and where and
 # with what they ran
-NOT_THE_CELL = ("seed", "lang_order", "out_dir", "resume_changes", "code_version", "torch_version", "max_steps", "max_tokens",
+NOT_THE_CELL = ("seed", "lang_order", "out_dir", "resume_changes", "trained_by", "code_version", "torch_version", "max_steps", "max_tokens",
                 "ckpt_steps", "cpu_threads", "threads", "device", "data_dir", "world_size", "compile")
 
 

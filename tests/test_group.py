@@ -212,3 +212,18 @@ def test_a_group_refuses_runs_it_cannot_share(tmp_path, corpus_dir):
     assert "redo_every" in refused([a, b + " --redo_every=10"]) and "train.py" in refused([a, b + " --redo_every=10"])
     assert "same out_dir" in refused([a, a.replace("--seed=0", "--seed=2")])
     assert "no runs" in refused([])
+
+
+def test_a_run_trained_in_a_group_is_of_its_cell(tmp_path):
+    """How a run was trained (config.json's trained_by) does not make it another cell: its probe records
+    are a replicate of the paper's onset's noise model like any other training seed's."""
+    import run_onset
+    for seed, by in ((0, "train.py"), (1, "group.py")):
+        d = tmp_path / f"s{seed}"
+        d.mkdir()
+        (d / "config.json").write_text(json.dumps(dict(seed=seed, out_dir=str(d), model="cpu-3k", task_tokens=1000,
+                                                       train_langs=["en"],
+                                                       trained_by=[dict(from_step=0, program=by)])))
+        (d / "probe.jsonl").write_text("")
+    run = json.loads((tmp_path / "s0" / "config.json").read_text())
+    assert [name for name, _, _ in run_onset.cell_runs(tmp_path / "s0", run, "auc")] == ["s1"]
