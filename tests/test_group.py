@@ -1,15 +1,11 @@
-"""group.py: runs trained as one computation are the runs trained alone, resume exactly, and fall back
-one by one."""
+"""group.py: runs trained as one computation are the runs trained alone, resume exactly (together, from a
+step each has intact), and move between group.py and train.py."""
 
 import io
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 from contextlib import redirect_stderr, redirect_stdout
-from pathlib import Path
 
 import pytest
 import torch
@@ -18,7 +14,7 @@ import group
 import stack
 from conftest import ROOT
 from model import GPT, preset
-from test_train import newest_state, same_run, sidecars, train, weights
+from test_train import kill_when, newest_state, same_run, sidecars, train, weights
 
 BASE = ("--model=cpu-1k --block_size=32 --batch_size=8 --task_tokens=4096 --warmup_tokens=1024 --eval_batches=1 "
         "--save_every=20 --log_every=10 --n_ckpt=3 --cpu_threads=1 --cycle_tasks=1")
@@ -116,25 +112,12 @@ def test_in_float32_a_group_run_stays_within_rounding_of_the_run_alone(tmp_path,
         assert all(abs(x["val_loss"][k] - y["val_loss"][k]) < 1e-4 for k in x["val_loss"])
 
 
-def kill_group_after(args, out, lines):
-    """Start group.py in a process, SIGKILL it once out's log has `lines` lines."""
-    proc = subprocess.Popen([sys.executable, str(ROOT / "group.py"), *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=dict(os.environ, OMP_NUM_THREADS="1"))
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        log = out / "log.jsonl"
-        if log.exists() and len(log.read_text().splitlines()) >= lines:
-            break
-        time.sleep(0.01)
-    os.kill(proc.pid, signal.SIGKILL)
-    assert proc.wait() == -signal.SIGKILL
-
-
 def test_a_killed_group_resumes_bit_identical(tmp_path, corpus_dir):
     tokens = 6 * 4096
     run_group(members(corpus_dir, tmp_path / "ref", tokens))
     runs = members(corpus_dir, tmp_path / "k", tokens)
-    kill_group_after(runs, tmp_path / "k" / "a", 50)
+    kill_when([sys.executable, str(ROOT / "group.py"), *runs], tmp_path / "k" / "a" / "log.jsonl", 50,
+              env=dict(os.environ, OMP_NUM_THREADS="1"))
     step = torch.load(newest_state(tmp_path / "k" / "a"), weights_only=True)["step"]
     assert 0 < step < 96, "the group was not interrupted in the middle"
     with open(tmp_path / "k" / "b" / "log.jsonl", "a") as f:  # a kill can cut a log's last line in two

@@ -126,19 +126,22 @@ def test_stationary_mixes_languages(tmp_path, corpus_dir):
             assert loss < first["val_loss"][lang] - 0.5, lang
 
 
-def kill_after(args, out, lines):
-    """Start train.py in a process, SIGKILL it once its log has `lines` lines; the step of the
-    newest state it left."""
-    proc = subprocess.Popen([sys.executable, str(ROOT / "train.py"), *args, f"--out_dir={out}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def kill_when(command, log, lines, env=None):
+    """Start command in a process, SIGKILL it once the file log has `lines` lines."""
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     deadline = time.time() + 120
     while time.time() < deadline:
-        log = out / "log.jsonl"
         if log.exists() and len(log.read_text().splitlines()) >= lines:
             break
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
+
+
+def kill_after(args, out, lines):
+    """Start train.py in a process, SIGKILL it once its log has `lines` lines; the step of the
+    newest state it left."""
+    kill_when([sys.executable, str(ROOT / "train.py"), *args, f"--out_dir={out}"], out / "log.jsonl", lines)
     return torch.load(newest_state(out), weights_only=True)["step"]
 
 
