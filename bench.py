@@ -30,7 +30,7 @@ import torch
 import stack
 from configurator import at_least, configure
 from finetune import cores
-from model import GPT, LADDER, preset, tune_malloc
+from model import GPT, LADDER, n_nonembed, preset, tune_malloc
 
 # ----------------------------------------------------------------------------- settings
 sizes = "cpu-1k,cpu-10k,cpu-85k,cpu-390k,cpu-1m"  # model.py ladder names
@@ -157,7 +157,7 @@ def group_table(dev, ctx, peak):
             seconds, flops = train_step(size, S, dev, ctx, shape, steps)
             tps = S * steps * batch_size * block_size / seconds
             sep = separate(size, S, shape, steps) if not dev.startswith("cuda") else float("nan")
-            n = GPT(preset(size, vocab_size=64, block_size=8)).num_params()
+            n = n_nonembed(LADDER[size][0], LADDER[size][2])
             print(f"{size:<10}{n:>8,}{S:>4}{tps:>13,.0f}{tps / S:>10,.0f}{sep:>16,.0f}{sep / S:>10,.0f}"
                   f"{tps / sep:>7.2f}x{flops * tps / peak:>15.1%}", flush=True)
 

@@ -164,13 +164,16 @@ def save_state(out, state):
         old.with_suffix(".pt").unlink(missing_ok=True)
 
 
+def state_steps(out):
+    """The steps of the resumable states on disk (their sidecars), newest first."""
+    return sorted((int(c.stem[len("step_"):]) for c in (out / "state").glob("step_*.json")), reverse=True)
+
+
 def load_state(out, dev, master=True, at_most=None):
     """The newest intact resumable state (at step at_most or before, when given), or None when there
     is none yet. A damaged one is renamed *.damaged by the master process (kept for inspection) and
     the one before it is tried; every process makes the same choice."""
-    states = sorted((out / "state").glob("step_*.json"), reverse=True)
-    if at_most is not None:
-        states = [c for c in states if int(c.stem[len("step_"):]) <= at_most]
+    states = [out / "state" / f"step_{s:07d}.json" for s in state_steps(out) if at_most is None or s <= at_most]
     for card in states:
         try:
             return read_file(card.with_suffix(".pt"), map_location=dev)

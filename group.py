@@ -39,7 +39,7 @@ import torch
 
 import stack
 import train
-from checkpoint import disk_error, load_state
+from checkpoint import disk_error, load_state, state_steps
 from configurator import configure
 from model import tune_malloc
 from speed import Clock
@@ -97,8 +97,7 @@ def run(args):
     for r in runs:
         r.label = f"{r.out} "
         # a run without a state at or before that step (trained further apart) goes on from its own newest
-        saved = [int(c.stem[len("step_"):]) for c in (r.out / "state").glob("step_*.json")]
-        r.resume(at_most=common if any(s <= common for s in saved) else None)
+        r.resume(at_most=common if any(s <= common for s in state_steps(r.out)) else None)
         stack.attach_names(r.optimizer, r.model)
         if r.length_note:
             print(r.length_note)
@@ -107,7 +106,7 @@ def run(args):
     params = stack.stack([r.model for r in active])
     opt = stack.StackedAdamW(params, len(active))
     for k, r in enumerate(active):
-        opt.load_member(k, r.optimizer)
+        opt.from_optimizer(k, r.optimizer)
     theta0 = {n: torch.stack([r.mit.theta0[n] if r.mit.theta0 is not None else torch.zeros_like(p[k])
                               for k, r in enumerate(active)]) for n, p in params.items()}
 
@@ -117,25 +116,17 @@ def run(args):
     while active:
         # each run's bookkeeping at its own step, as train.py does it
         for k, r in enumerate(active):
-            s, c = r.step, r.c
-            ckpt_due, state_due = r.due(s)
-            if s % c["log_every"] == 0 or s in r.ckpt_steps or s % c["save_every"] == 0 or s == r.max_steps:
-                last_loss = r.check_and_log()
-                if last_loss is not None and (s % c["log_every"] == 0 or s == r.max_steps):
-                    tps = clock.steady() or (sum(r.step for r in runs) * r.tokens_per_step - tokens_at_start) \
-                        / max(time.time() - t_start, 1e-9)
-                    print(f"{r.out}: {train.progress(r, s, tps / len(active), last_loss)} (a run; the group "
-                          f"of {len(active)}: {tps:,.0f})", flush=True)
-            if ckpt_due or state_due or (c["diagnostics"] and s in r.ckpt_steps):
+            def report(last_loss, r=r):
+                tps = clock.steady() or (sum(r.step for r in runs) * r.tokens_per_step - tokens_at_start) \
+                    / max(time.time() - t_start, 1e-9)
+                print(f"{r.out}: {train.progress(r, r.step, tps / len(active), last_loss)} (a run; the group "
+                      f"of {len(active)}: {tps:,.0f})", flush=True)
+
+            def current(k=k, r=r):
                 stack.unstack_into(params, k, r.model)
-            if ckpt_due:
-                with clock.phase("checkpoints"):
-                    r.write_checkpoint(s)
-            r.checkpointed(s)
-            if state_due:
-                with clock.phase("states"):
-                    opt.state_of(k, r.optimizer)
-                    r.save_state(s, r.rng)
+                opt.to_optimizer(k, r.optimizer)
+
+            r.at_step(r.step, clock, report, lambda r=r: (r.rng, None), current)
         done = [r.step >= r.max_steps for r in active]
         if any(done):  # finished runs leave the group; the others go on
             for r in (r for r, d in zip(active, done) if d):

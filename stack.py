@@ -99,12 +99,12 @@ def clip_(params, max_norms):
 class StackedAdamW:
     """AdamW on stacked weights, each member with its own hyperparameters and step count: torch's
     single-tensor AdamW arithmetic, member by member (decoupled weight decay on matrices only, as
-    model.adamw groups them). `state_of(k, optimizer)` and `load_member(k, optimizer)` move one
+    model.adamw groups them). `to_optimizer(k, optimizer)` and `from_optimizer(k, optimizer)` move one
     member's moments and step count to and from a torch AdamW of its own model, which is what its
     resumable state holds, so a member's state resumes alone in train.py and the other way round."""
 
     def __init__(self, params, n_members, eps=1e-8):
-        self.params, self.S, self.eps = params, n_members, eps
+        self.params, self.eps = params, eps
         self.names = list(params)
         self.exp_avg = {n: torch.zeros_like(p) for n, p in params.items()}
         self.exp_avg_sq = {n: torch.zeros_like(p) for n, p in params.items()}
@@ -139,9 +139,9 @@ class StackedAdamW:
             denom = (v.sqrt() / correction2.view(shape)).add_(self.eps)
             p.addcdiv_(m * neg_step.view(shape), denom)
 
-    def state_of(self, k, optimizer):
+    def to_optimizer(self, k, optimizer):
         """Fill a torch AdamW over member k's own model (model.adamw: the same parameters in the same
-        groups) with member k's moments and step count; returns its state_dict()."""
+        groups) with member k's moments and step count (what its resumable state saves)."""
         optimizer.state.clear()
         if self.steps[k]:
             for group in optimizer.param_groups:
@@ -150,9 +150,8 @@ class StackedAdamW:
                     optimizer.state[p] = dict(step=torch.tensor(float(self.steps[k])),
                                               exp_avg=self.exp_avg[n][k].detach().clone(),
                                               exp_avg_sq=self.exp_avg_sq[n][k].detach().clone())
-        return optimizer.state_dict()
 
-    def load_member(self, k, optimizer):
+    def from_optimizer(self, k, optimizer):
         """Member k's moments and step count from a torch AdamW over its own model (a resumed state)."""
         steps = set()
         for group in optimizer.param_groups:

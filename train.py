@@ -201,22 +201,16 @@ def run(argv):
     t_start, tokens_at_start = time.time(), step * r.tokens_per_step
     clock = Clock(torch.cuda.synchronize if proc.device_type == "cuda" else (lambda: None),
                   raw_model.flops_per_token(), peak_flops if proc.device_type == "cuda" else 0.0, proc.world)
+    def report(last_loss):
+        tps = clock.steady() or (step * r.tokens_per_step - tokens_at_start) / max(time.time() - t_start, 1e-9)
+        print(progress(r, step, tps, last_loss, clock.mfu(tps)), flush=True)
+
+    def rng():
+        return torch.get_rng_state(), torch.cuda.get_rng_state(dev) if proc.device_type == "cuda" else None
+
     while True:
         task, lang = r.task_of(step)
-        ckpt_due, state_due = r.due(step)
-        if step % log_every == 0 or step in r.ckpt_steps or step % save_every == 0 or step == r.max_steps:
-            last_loss = r.check_and_log()
-            if proc.master and last_loss is not None and (step % log_every == 0 or step == r.max_steps):
-                tps = clock.steady() or (step * r.tokens_per_step - tokens_at_start) / max(time.time() - t_start, 1e-9)
-                print(progress(r, step, tps, last_loss, clock.mfu(tps)), flush=True)
-        if ckpt_due:
-            with clock.phase("checkpoints"):  # the evaluation, diagnostics and files, timed apart
-                r.write_checkpoint(step)
-        r.checkpointed(step)
-        if state_due:
-            with clock.phase("states"):
-                r.save_state(step, torch.get_rng_state(),
-                             torch.cuda.get_rng_state(dev) if proc.device_type == "cuda" else None)
+        r.at_step(step, clock, report, rng)
         if step >= r.max_steps:
             break
 

@@ -278,11 +278,29 @@ class TrainRun:
 
     # --- checkpoints and states
 
-    def due(self, s):
-        """(checkpoint, state) due at step s: a checkpoint not yet written, a state not yet on disk."""
-        ckpt = self.proc.master and s in self.ckpt_steps and not (self.out / "ckpt" / f"step_{s:07d}.json").exists()
-        state = self.proc.master and (s % self.c["save_every"] == 0 or s == self.max_steps) and s != self.resumed_at
-        return ckpt, state
+    def at_step(self, s, clock, report, rng, current=lambda: None):
+        """What the run does at step s before training it, in train.py and group.py alike: check and log
+        the pending steps (report(last loss) prints the progress line, at log_every and at the end), write
+        the checkpoint due (timed apart on clock), keep its weights for the next one's diagnostics, save
+        the state due (rng(): the (CPU, CUDA or None) RNG states it records). current() makes self.model
+        and self.optimizer hold the run's state now (group.py copies it out of the stack), called only
+        when something reads them."""
+        c, master = self.c, self.proc.master
+        if s % c["log_every"] == 0 or s in self.ckpt_steps or s % c["save_every"] == 0 or s == self.max_steps:
+            last_loss = self.check_and_log()
+            if master and last_loss is not None and (s % c["log_every"] == 0 or s == self.max_steps):
+                report(last_loss)
+        ckpt_due = master and s in self.ckpt_steps and not (self.out / "ckpt" / f"step_{s:07d}.json").exists()
+        state_due = master and (s % c["save_every"] == 0 or s == self.max_steps) and s != self.resumed_at
+        if ckpt_due or state_due or (master and c["diagnostics"] and s in self.ckpt_steps):
+            current()
+        if ckpt_due:
+            with clock.phase("checkpoints"):  # the evaluation, diagnostics and files, timed apart
+                self.write_checkpoint(s)
+        self.checkpointed(s)
+        if state_due:
+            with clock.phase("states"):
+                self.save_state(s, *rng())
 
     def write_checkpoint(self, s):
         """Evaluate the model at step s and write its checkpoint: the .pt, then its sidecar (losses,
