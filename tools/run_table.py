@@ -1,0 +1,69 @@
+"""
+What each run of a study shows of the paper's loss, from its committed files, a row a run: the dAUC
+crossing (the paper's onset: dAUC against cycle 1 above zero from there on) with its interval, the
+turn (the cycle end at which the smooth AUC is lowest) with its interval and the rise per cycle after
+it, and the smallest sustained dAUC the run could have established (its power). Every number is
+recomputed from probe.jsonl with the noise model of probe.py (the cell's other training runs beside
+it, else the run's own cycle ends), so it holds for the code that runs it, not the code that wrote
+onset.json.
+
+    python tools/run_table.py results/long-docs/runs/* results/study-docs/runs/*-continual-*
+
+Crossing: "none" when dAUC's smooth curve never stays above zero (censored); a cycle with its 95%
+interval when established; "open" when seen but not established (at the last cycle end only, or no
+measure of the training noise). Turn: its cycle [95%] and the rise after it in % of the AUC at the
+turn per cycle [95%]; "last cycle end" when the smooth curve is still lowest at the end (no turn
+yet). A turn is established when it lies before the last two cycle ends and the rise's interval lies
+above zero (turn.py).
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from power import power  # noqa: E402
+
+
+def crossing(est):
+    if est["censored"]:
+        return "none"
+    c, (lo, hi) = est["onset_tokens"] / est["ref_tokens"], est["interval"] or (None, None)
+    if lo is None or hi is None:
+        return f"{c:.1f}, open"
+    return f"{c:.1f} [{lo / est['ref_tokens']:.1f}, {hi / est['ref_tokens']:.1f}]"
+
+
+def turn_cells(t):
+    iv = t["interval_cycles"]
+    where = f"[{iv[0]:.1f}, {iv[1]:.1f}]" if iv else "[–]"
+    if t["n_after"] == 0:
+        return f"last cycle end ({t['turn_cycles']:.1f} {where})", "–", "no"
+    rise = "–" if t["rise_pct_per_cycle"] is None else (
+        f"{t['rise_pct_per_cycle']:+.3f} [{t['rise_pct_interval'][0]:+.3f}, {t['rise_pct_interval'][1]:+.3f}]")
+    return f"{t['turn_cycles']:.1f} {where}", rise, "yes" if t["established"] else "no"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    ap.add_argument("runs", nargs="+")
+    ap.add_argument("--n_boot", type=int, default=300)
+    a = ap.parse_args(argv)
+    print("| run | N | schedule | cycles | dAUC at the last cycle | dAUC crossing (cycle) [95%] | smooth AUC lowest at "
+          "(cycle) [95%] | rise after it (%/cycle) [95%] | turn established | smallest sustained dAUC |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for path in a.runs:
+        run, est = power(path, n_boot=a.n_boot)
+        if est is None:
+            print(f"| {Path(path).name} | {run['n_nonembed']:,} | {run['schedule']} | too few cycle ends | | | | | | |")
+            continue
+        cycles = round(est["last_tokens"] / est["ref_tokens"])
+        where, rise, established = turn_cells(est["turn"])
+        d = est["smallest_sustained"]
+        print(f"| {Path(path).name} | {run['n_nonembed']:,} | {run['schedule']} | {cycles} | "
+              f"{est['delta_pct'][-1]:+.2f}% | {crossing(est)} | {where} | {rise} | {established} | "
+              f"{'–' if d is None else f'+{d:.1f}%'} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
