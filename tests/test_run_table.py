@@ -22,3 +22,12 @@ def test_turn_at_the_end_is_no_turn():
     up = dict(turn_cycles=14.9, interval_cycles=[11.8, 25.0], n_after=10, rise_pct_per_cycle=0.094,
               rise_pct_interval=[0.01, 0.19], established=True)
     assert turn_cells(up) == ("14.9 [11.8, 25.0]", "+0.094 [+0.010, +0.190]", "yes")
+
+
+def test_slope_over_cycle_ends():
+    from run_table import slope
+    ref = 8001536
+    est = dict(ref_tokens=ref, tokens=[ref * c for c in range(1, 11)], delta_pct=[0.5 - 0.2 * c for c in range(1, 11)])
+    assert abs(slope(est, 5, 10) + 0.2) < 1e-12
+    est["delta_pct"][-1] += 3.0  # a jump at the last cycle end tilts only windows that hold it
+    assert abs(slope(est, 2, 9) + 0.2) < 1e-12 and slope(est, 5, 10) > 0

@@ -15,6 +15,10 @@ measure of the training noise). Turn: its cycle [95%] and the rise after it in %
 turn per cycle [95%]; "last cycle end" when the smooth curve is still lowest at the end (no turn
 yet). A turn is established when it lies before the last two cycle ends and the rise's interval lies
 above zero (turn.py).
+
+--slope=A,B adds, below the table, each run's least-squares slope of dAUC (points per cycle) over
+cycle ends A to B and their mean with a t interval over the runs (the training run is the replicate):
+whether a cell still falls, is flat or rises there, without a noise model.
 """
 
 import argparse
@@ -22,7 +26,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from power import power  # noqa: E402
+from regression import t_interval  # noqa: E402
 
 
 def crossing(est):
@@ -44,11 +50,23 @@ def turn_cells(t):
     return f"{t['turn_cycles']:.1f} {where}", rise, "yes" if t["established"] else "no"
 
 
+def slope(est, first, last):
+    """The least-squares slope of dAUC (points per cycle) over the cycle ends from first to last."""
+    cycles = [t / est["ref_tokens"] for t in est["tokens"]]
+    pts = [(c, d) for c, d in zip(cycles, est["delta_pct"]) if first - 0.01 <= c <= last + 0.01]
+    if len(pts) < 3:
+        raise SystemExit(f"run_table.py: fewer than 3 cycle ends between {first:g} and {last:g}; fix: a wider --slope")
+    cm, dm = sum(c for c, _ in pts) / len(pts), sum(d for _, d in pts) / len(pts)
+    return sum((c - cm) * (d - dm) for c, d in pts) / sum((c - cm) ** 2 for c, _ in pts)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("runs", nargs="+")
     ap.add_argument("--n_boot", type=int, default=300)
+    ap.add_argument("--slope", default="", help="A,B: each run's dAUC slope over cycle ends A to B, and their mean")
     a = ap.parse_args(argv)
+    slopes = []
     print("| run | N | schedule | cycles | dAUC at the last cycle | dAUC crossing (cycle) [95%] | smooth AUC lowest at "
           "(cycle) [95%] | rise after it (%/cycle) [95%] | turn established | smallest sustained dAUC |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -63,6 +81,17 @@ def main(argv=None):
         print(f"| {Path(path).name} | {run['n_nonembed']:,} | {run['schedule']} | {cycles} | "
               f"{est['delta_pct'][-1]:+.2f}% | {crossing(est)} | {where} | {rise} | {established} | "
               f"{'–' if d is None else f'+{d:.1f}%'} |")
+        if a.slope:
+            slopes.append((Path(path).name, slope(est, *map(float, a.slope.split(",")))))
+    if slopes:
+        print(f"\ndAUC slope over cycle ends {a.slope} (points per cycle): "
+              + ", ".join(f"{name} {v:+.3f}" for name, v in slopes))
+        values = [v for _, v in slopes]
+        if len(values) >= 2:
+            mean = sum(values) / len(values)
+            var = sum((v - mean) ** 2 for v in values) / (len(values) - 1) / len(values)  # of the mean
+            lo, hi = t_interval(mean, var, len(values) - 1)
+            print(f"mean over {len(values)} runs {mean:+.3f} [{lo:+.3f}, {hi:+.3f}] (95%, t over runs)")
 
 
 if __name__ == "__main__":
