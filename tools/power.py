@@ -28,22 +28,34 @@ def power(run_path, metric="auc", mode="full", n_boot=300):
     return run, est
 
 
+def print_table(paths, columns, cells, n_boot=300):
+    """A markdown table, a row a run: its name, N, schedule, cycles and dAUC at the last cycle, then the
+    named columns, cells(est) giving their texts. Yields each run's name and estimate as its row is
+    printed (a run with too few cycle ends gets a row that says so and is not yielded)."""
+    head = ["run", "N", "schedule", "cycles", "dAUC at the last cycle"] + columns
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for path in paths:
+        run, est = power(path, n_boot=n_boot)
+        first = f"| {Path(path).name} | {run['n_nonembed']:,} | {run['schedule']} | "
+        if est is None:
+            print(first + "too few cycle ends |" + " |" * (len(columns) + 1))
+            continue
+        cycles = round(est["last_tokens"] / est["ref_tokens"])
+        print(first + f"{cycles} | {est['delta_pct'][-1]:+.2f}% | " + " | ".join(cells(est)) + " |")
+        yield Path(path).name, est
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("runs", nargs="+")
     ap.add_argument("--n_boot", type=int, default=300)
     a = ap.parse_args(argv)
-    print("| run | N | schedule | cycles | dAUC at the last cycle | noise from | smallest sustained dAUC it could establish |")
-    print("|---|---|---|---|---|---|---|")
-    for path in a.runs:
-        run, est = power(path, n_boot=a.n_boot)
-        if est is None:
-            print(f"| {Path(path).name} | {run['n_nonembed']:,} | {run['schedule']} | too few cycle ends | | | |")
-            continue
-        cycles = round(est["last_tokens"] / est["ref_tokens"])
-        d = est["smallest_sustained"]
-        print(f"| {Path(path).name} | {run['n_nonembed']:,} | {run['schedule']} | {cycles} | {est['delta_pct'][-1]:+.2f}% | "
-              f"{est['noise_source']} | {'–' if d is None else f'+{d:.2f}%'} |")
+    columns = ["noise from", "smallest sustained dAUC it could establish"]
+    sustained = (lambda d: "–" if d is None else f"+{d:.2f}%")
+    for _ in print_table(a.runs, columns, lambda est: [est["noise_source"], sustained(est["smallest_sustained"])],
+                         a.n_boot):
+        pass
 
 
 if __name__ == "__main__":

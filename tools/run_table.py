@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from power import power  # noqa: E402
+from power import print_table  # noqa: E402
 from regression import t_interval  # noqa: E402
 
 
@@ -66,23 +66,15 @@ def main(argv=None):
     ap.add_argument("--n_boot", type=int, default=300)
     ap.add_argument("--slope", default="", help="A,B: each run's dAUC slope over cycle ends A to B, and their mean")
     a = ap.parse_args(argv)
-    slopes = []
-    print("| run | N | schedule | cycles | dAUC at the last cycle | dAUC crossing (cycle) [95%] | smooth AUC lowest at "
-          "(cycle) [95%] | rise after it (%/cycle) [95%] | turn established | smallest sustained dAUC |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for path in a.runs:
-        run, est = power(path, n_boot=a.n_boot)
-        if est is None:
-            print(f"| {Path(path).name} | {run['n_nonembed']:,} | {run['schedule']} | too few cycle ends | | | | | | |")
-            continue
-        cycles = round(est["last_tokens"] / est["ref_tokens"])
-        where, rise, established = turn_cells(est["turn"])
+    columns = ["dAUC crossing (cycle) [95%]", "smooth AUC lowest at (cycle) [95%]", "rise after it (%/cycle) [95%]",
+               "turn established", "smallest sustained dAUC"]
+
+    def cells(est):
         d = est["smallest_sustained"]
-        print(f"| {Path(path).name} | {run['n_nonembed']:,} | {run['schedule']} | {cycles} | "
-              f"{est['delta_pct'][-1]:+.2f}% | {crossing(est)} | {where} | {rise} | {established} | "
-              f"{'–' if d is None else f'+{d:.1f}%'} |")
-        if a.slope:
-            slopes.append((Path(path).name, slope(est, *map(float, a.slope.split(",")))))
+        return [crossing(est), *turn_cells(est["turn"]), "–" if d is None else f"+{d:.1f}%"]
+
+    slopes = [(name, slope(est, *map(float, a.slope.split(","))))
+              for name, est in print_table(a.runs, columns, cells, a.n_boot) if a.slope]
     if slopes:
         print(f"\ndAUC slope over cycle ends {a.slope} (points per cycle): "
               + ", ".join(f"{name} {v:+.3f}" for name, v in slopes))
