@@ -31,3 +31,21 @@ def test_slope_over_cycle_ends():
     assert abs(slope(est, 5, 10) + 0.2) < 1e-12
     est["delta_pct"][-1] += 3.0  # a jump at the last cycle end tilts only windows that hold it
     assert abs(slope(est, 2, 9) + 0.2) < 1e-12 and slope(est, 5, 10) > 0
+
+
+def test_diagnostic_at_cycle_one_the_crossing_and_the_end(tmp_path):
+    import json
+    import pytest
+    from run_table import diagnostic_line
+    ref = 100
+    diag = dict(tokens=[0, 50, 100, 200, 300, 400], dormant=[0.5, 0.0, 0.0, 0.1, 0.4, 0.3], mlp_rank=[1, 2, 3, 4, 5, None])
+    (tmp_path / "onset.json").write_text(json.dumps(dict(diagnostics=diag)))
+    crossed = dict(censored=False, onset_tokens=250, interval=[150, 350], ref_tokens=ref)
+    # step 0 and the first task's end come before cycle 1 and are left out; the crossing takes the checkpoint before it
+    assert diagnostic_line(tmp_path, crossed, "dormant") == \
+        "dormant: cycle 1 0, before the crossing (2.5) 0.1, last 0.3, range [0, 0.4]"
+    assert diagnostic_line(tmp_path, dict(crossed, interval=[150, None]), "dormant") == \
+        "dormant: cycle 1 0, last 0.3, range [0, 0.4]"  # an open crossing is not established
+    assert diagnostic_line(tmp_path, dict(crossed, censored=True), "mlp_rank") == "mlp_rank: cycle 1 3, last 5, range [3, 5]"
+    with pytest.raises(SystemExit, match="no diagnostic 'rank'"):
+        diagnostic_line(tmp_path, crossed, "rank")

@@ -30,7 +30,7 @@ def power(run_path, metric="auc", mode="full", n_boot=300):
 
 def print_table(paths, columns, cells, n_boot=300):
     """A markdown table, a row a run: its name, N, schedule, cycles and dAUC at the last cycle, then the
-    named columns, cells(est) giving their texts. Yields each run's name and estimate as its row is
+    named columns, cells(est) giving their texts. Yields each run's path and estimate as its row is
     printed (a run with too few cycle ends gets a row that says so and is not yielded)."""
     head = ["run", "N", "schedule", "cycles", "dAUC at the last cycle"] + columns
     print("| " + " | ".join(head) + " |")
@@ -43,7 +43,7 @@ def print_table(paths, columns, cells, n_boot=300):
             continue
         cycles = round(est["last_tokens"] / est["ref_tokens"])
         print(first + f"{cycles} | {est['delta_pct'][-1]:+.2f}% | " + " | ".join(cells(est)) + " |")
-        yield Path(path).name, est
+        yield path, est
 
 
 def main(argv=None):

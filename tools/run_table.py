@@ -19,9 +19,15 @@ above zero (turn.py).
 --slope=A,B adds, below the table, each run's least-squares slope of dAUC (points per cycle) over
 cycle ends A to B and their mean with a t interval over the runs (the training run is the replicate):
 whether a cell still falls, is flat or rises there, without a noise model.
+
+--diagnostic=NAME[,NAME] adds, below it, each run's diagnostic (a key of onset.json's `diagnostics`,
+as probe.py wrote it: dormant, mlp_rank, grad_norm_mean, ...) at cycle 1, at the last checkpoint
+before an established crossing, and at the last cycle end, with its range over the cycle ends: whether
+a symptom grows with a loss of plasticity or without one.
 """
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -60,11 +66,28 @@ def slope(est, first, last):
     return sum((c - cm) * (d - dm) for c, d in pts) / sum((c - cm) ** 2 for c, _ in pts)
 
 
+def diagnostic_line(run_path, est, name):
+    """A run's diagnostic at cycle 1, before the crossing (where established) and at the end."""
+    diag = json.loads((Path(run_path) / "onset.json").read_text())["diagnostics"]
+    if name not in diag:
+        raise SystemExit(f"run_table.py: {run_path} has no diagnostic '{name}'; fix: one of {', '.join(sorted(diag))}")
+    pts = [(t, v) for t, v in zip(diag["tokens"], diag[name]) if t >= est["ref_tokens"] - 1 and v is not None]
+    if not pts:
+        return f"{name}: no value after cycle 1"
+    at = (lambda t0: [v for t, v in pts if t <= t0][-1])
+    values = [v for _, v in pts]
+    text = f"{name}: cycle 1 {pts[0][1]:.3g}"
+    if not est["censored"] and est["interval"] and None not in est["interval"]:
+        text += f", before the crossing ({est['onset_tokens'] / est['ref_tokens']:.1f}) {at(est['onset_tokens']):.3g}"
+    return text + f", last {pts[-1][1]:.3g}, range [{min(values):.3g}, {max(values):.3g}]"
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("runs", nargs="+")
     ap.add_argument("--n_boot", type=int, default=300)
     ap.add_argument("--slope", default="", help="A,B: each run's dAUC slope over cycle ends A to B, and their mean")
+    ap.add_argument("--diagnostic", default="", help="NAME[,NAME]: each run's diagnostic at cycle 1, the crossing, the end")
     a = ap.parse_args(argv)
     columns = ["dAUC crossing (cycle) [95%]", "smooth AUC lowest at (cycle) [95%]", "rise after it (%/cycle) [95%]",
                "turn established", "smallest sustained dAUC"]
@@ -73,8 +96,12 @@ def main(argv=None):
         d = est["smallest_sustained"]
         return [crossing(est), *turn_cells(est["turn"]), "–" if d is None else f"+{d:.1f}%"]
 
-    slopes = [(name, slope(est, *map(float, a.slope.split(","))))
-              for name, est in print_table(a.runs, columns, cells, a.n_boot) if a.slope]
+    rows = list(print_table(a.runs, columns, cells, a.n_boot))
+    for name in filter(None, a.diagnostic.split(",")):
+        print(f"\n{name}, from onset.json (probe.py):")
+        for path, est in rows:
+            print(f"  {Path(path).name}: " + diagnostic_line(path, est, name))
+    slopes = [(Path(path).name, slope(est, *map(float, a.slope.split(",")))) for path, est in rows if a.slope]
     if slopes:
         print(f"\ndAUC slope over cycle ends {a.slope} (points per cycle): "
               + ", ".join(f"{name} {v:+.3f}" for name, v in slopes))
