@@ -49,3 +49,11 @@ def test_diagnostic_at_cycle_one_the_crossing_and_the_end(tmp_path):
     assert diagnostic_line(tmp_path, dict(crossed, censored=True), "mlp_rank") == "mlp_rank: cycle 1 3, last 5, range [3, 5]"
     with pytest.raises(SystemExit, match="no diagnostic 'rank'"):
         diagnostic_line(tmp_path, crossed, "rank")
+
+
+def test_a_path_that_is_not_a_run_is_named(tmp_path):
+    import pytest
+    from run_table import main
+    (tmp_path / "cpu-3k-continual-s0.log").write_text("a sweep's log\n")
+    with pytest.raises(SystemExit, match="cpu-3k-continual-s0.log is not a probed run"):
+        main([str(tmp_path / "cpu-3k-continual-s0.log")])

@@ -19,6 +19,9 @@ import run_onset  # noqa: E402
 
 def power(run_path, metric="auc", mode="full", n_boot=300):
     run_path = Path(run_path)
+    if not (run_path / "config.json").is_file() or not (run_path / "probe.jsonl").is_file():
+        raise SystemExit(f"{run_path} is not a probed run (no config.json and probe.jsonl in it); "
+                         "fix: name run directories, e.g. results/long-docs/runs/cpu-3k-continual-s?")
     run = json.loads((run_path / "config.json").read_text())
     records = [json.loads(ln) for ln in (run_path / "probe.jsonl").read_text().splitlines()]
     run_onset.annotate(records, run, metric)
