@@ -37,12 +37,18 @@ from power import print_table  # noqa: E402
 from regression import t_interval  # noqa: E402
 
 
+def established(est):
+    """A crossing is established only with both ends of its interval."""
+    return not est["censored"] and bool(est["interval"]) and None not in est["interval"]
+
+
 def crossing(est):
     if est["censored"]:
         return "none"
-    c, (lo, hi) = est["onset_tokens"] / est["ref_tokens"], est["interval"] or (None, None)
-    if lo is None or hi is None:
+    c = est["onset_tokens"] / est["ref_tokens"]
+    if not established(est):
         return f"{c:.1f}, open"
+    lo, hi = est["interval"]
     return f"{c:.1f} [{lo / est['ref_tokens']:.1f}, {hi / est['ref_tokens']:.1f}]"
 
 
@@ -77,7 +83,7 @@ def diagnostic_line(run_path, est, name):
     at = (lambda t0: [v for t, v in pts if t <= t0][-1])
     values = [v for _, v in pts]
     text = f"{name}: cycle 1 {pts[0][1]:.3g}"
-    if not est["censored"] and est["interval"] and None not in est["interval"]:
+    if established(est):
         text += f", before the crossing ({est['onset_tokens'] / est['ref_tokens']:.1f}) {at(est['onset_tokens']):.3g}"
     return text + f", last {pts[-1][1]:.3g}, range [{min(values):.3g}, {max(values):.3g}]"
 
