@@ -104,6 +104,7 @@ def smoother_matrix(x, h, w):
 D4 = np.array([1.0, -4.0, 6.0, -4.0, 1.0])  # fourth differences: blind to a curve's local cubic trend
 CHI2_1_MEDIAN = 0.45493642311957
 LEVEL = 99  # percentile of the null above which the checkpoint term is added
+VAR_FLOOR = 1e-12  # the least variance of a seed mean (nats^2): seeds that agree exactly measure none
 
 
 def seed_variance(table, window=3):
@@ -168,6 +169,7 @@ def noise_variance(table, window=3):
         d2 = np.diff(table[0], 2)
         return np.full(C, float(np.mean(d2 * d2)) / 6), C - 2, 0.0
     var, df = seed_variance(table, window)
+    var = np.maximum(var, VAR_FLOOR)  # seeds that agree exactly (the loss before fine-tuning): no 0/0 below
     if C < 8:  # too few fourth differences to tell checkpoint noise from the curve
         return var, df, 0.0
     ratio, expected = roughness_ratio(table.mean(0), var)
@@ -312,8 +314,8 @@ def estimate_onset(tokens, table, scratch=None, tol=0.05, n_boot=1000, seed=0, w
     mean = table.mean(0)
     var, df, nugget_share = noise_variance(table, window)
     if var is None:
-        var = np.full(x.size, 1e-12)
-    var = np.maximum(var, 1e-12)  # identical seeds: no measurable noise
+        var = np.full(x.size, VAR_FLOOR)
+    var = np.maximum(var, VAR_FLOOR)  # identical seeds: no measurable noise
     smooth = Smoother(x, var)
     f, k = smooth(mean[None])
     best, point = crossings(x, f, tol)
@@ -386,7 +388,7 @@ def estimate_delta_onset(tokens, table, n_boot=1000, seed=0, window=3, runs=None
     x = tokens / tokens[0]  # in units of the reference's tokens: cycles, when it is cycle 1
     mean = table.mean(0)
     var, df, nugget_share, source = cycle_noise(table, runs, window)
-    var = np.maximum(var, 1e-12)
+    var = np.maximum(var, VAR_FLOOR)
     smooth = Smoother(x, var)
 
     def onsets_of(R):

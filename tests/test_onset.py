@@ -178,3 +178,18 @@ def test_the_smallest_sustained_dauc_a_run_could_establish_scales_with_its_noise
             assert (not est["censored"] and est["interval"][1] is not None) == want
     assert 1.5 < found[1] / found[0] < 2.5
     assert onset.smallest_sustained(tokens[:3], (3.0 + 0.01 * (walk + probe))[:, :3]) is None
+
+
+def test_seeds_that_agree_exactly_still_get_a_noise_model():
+    """The loss before fine-tuning is the same in every probe seed. With two seeds (or values a
+    float mean reproduces exactly) the seed variance is exactly zero: the checkpoint-noise test's
+    ratio was then 0/0 and the whole noise model NaN, so the onset came out censored. With the
+    variance floored, the checkpoints' own roughness is the noise, as with seeds that differ by
+    rounding."""
+    tokens = np.geomspace(1e6, 1e8, 16)
+    curve = np.array([3, 2.5, 2.25, 2, 2.125, 2, 1.75, 1.5, 1.625, 1.5, 1.25, 1.5, 1.75, 2, 2.25, 2.5])
+    exact = onset.estimate_onset(tokens, np.tile(curve, (2, 1)), None, tol=0.05, n_boot=30)
+    assert np.all(np.isfinite(exact["noise_sd"])) and exact["checkpoint_noise_share"] > 0.99
+    assert not exact["censored"] and tokens[10] <= exact["onset_tokens"] <= tokens[-1]  # the rise after the 11th
+    rounded = onset.estimate_onset(tokens, np.tile(curve, (2, 1)) + [[0.0], [1e-9]], None, tol=0.05, n_boot=30)
+    assert exact["onset_tokens"] == pytest.approx(rounded["onset_tokens"], rel=1e-3)
