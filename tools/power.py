@@ -17,7 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import run_onset  # noqa: E402
 
 
-def power(run_path, metric="auc", mode="full", n_boot=300):
+def power(run_path, metric="auc", mode="full", n_boot=300, upto=None):
+    """(the run's config, its estimate); upto: only the checkpoints up to that many cycles, in the run
+    and in its cell's other runs (what the run showed when its training had got that far)."""
     run_path = Path(run_path)
     if not (run_path / "config.json").is_file() or not (run_path / "probe.jsonl").is_file():
         raise SystemExit(f"{run_path} is not a probed run (no config.json and probe.jsonl in it); "
@@ -27,11 +29,15 @@ def power(run_path, metric="auc", mode="full", n_boot=300):
     run_onset.annotate(records, run, metric)
     seeds = sorted({r["seed"] for r in records})
     cell = run_onset.cell_runs(run_path, run, metric)
+    if upto is not None:
+        last = upto * run_onset.cycle_tokens(run) + run["block_size"] * run["batch_size"]  # the step a cycle ends on
+        records = [r for r in records if r["tokens"] <= last]
+        cell = [(name, [r for r in rs if r["tokens"] <= last], s) for name, rs, s in cell]
     est = run_onset.estimate(records, mode, seeds, run, metric, "delta", 0.05, n_boot, cell, power=True)
     return run, est
 
 
-def print_table(paths, columns, cells, n_boot=300):
+def print_table(paths, columns, cells, n_boot=300, upto=None):
     """A markdown table, a row a run: its name, N, schedule, cycles and dAUC at the last cycle, then the
     named columns, cells(est) giving their texts. Yields each run's path and estimate as its row is
     printed (a run with too few cycle ends gets a row that says so and is not yielded)."""
@@ -39,7 +45,7 @@ def print_table(paths, columns, cells, n_boot=300):
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for path in paths:
-        run, est = power(path, n_boot=n_boot)
+        run, est = power(path, n_boot=n_boot, upto=upto)
         first = f"| {Path(path).name} | {run['n_nonembed']:,} | {run['schedule']} | "
         if est is None:
             print(first + "too few cycle ends |" + " |" * (len(columns) + 1))

@@ -20,6 +20,9 @@ above zero (turn.py).
 cycle ends A to B and their mean with a t interval over the runs (the training run is the replicate):
 whether a cell still falls, is flat or rises there, without a noise model.
 
+--upto=C takes only the checkpoints up to cycle C, in each run and in its cell's other runs: what a run
+that has gone on showed when it had got that far (a part's verdict, re-derived after later parts).
+
 --diagnostic=NAME[,NAME] adds, below it, each run's diagnostic (a key of onset.json's `diagnostics`,
 as probe.py wrote it: dormant, mlp_rank, grad_norm_mean, ...) at cycle 1, at the last checkpoint
 before an established crossing, and at the last cycle end, with its range over the cycle ends: whether
@@ -77,7 +80,8 @@ def diagnostic_line(run_path, est, name):
     diag = json.loads((Path(run_path) / "onset.json").read_text())["diagnostics"]
     if name not in diag:
         raise SystemExit(f"run_table.py: {run_path} has no diagnostic '{name}'; fix: one of {', '.join(sorted(diag))}")
-    pts = [(t, v) for t, v in zip(diag["tokens"], diag[name]) if t >= est["ref_tokens"] - 1 and v is not None]
+    pts = [(t, v) for t, v in zip(diag["tokens"], diag[name])
+           if est["ref_tokens"] - 1 <= t <= est["last_tokens"] and v is not None]  # cycle 1 to the run's (--upto) end
     if not pts:
         return f"{name}: no value after cycle 1"
     at = (lambda t0: [v for t, v in pts if t <= t0][-1])
@@ -93,6 +97,8 @@ def main(argv=None):
     ap.add_argument("runs", nargs="+")
     ap.add_argument("--n_boot", type=int, default=300)
     ap.add_argument("--slope", default="", help="A,B: each run's dAUC slope over cycle ends A to B, and their mean")
+    ap.add_argument("--upto", type=float, default=None,
+                    help="C: only the cycle ends up to C, in each run and its cell (what it showed at cycle C)")
     ap.add_argument("--diagnostic", default="", help="NAME[,NAME]: each run's diagnostic at cycle 1, the crossing, the end")
     a = ap.parse_args(argv)
     columns = ["dAUC crossing (cycle) [95%]", "smooth AUC lowest at (cycle) [95%]", "rise after it (%/cycle) [95%]",
@@ -102,7 +108,7 @@ def main(argv=None):
         d = est["smallest_sustained"]
         return [crossing(est), *turn_cells(est["turn"]), "–" if d is None else f"+{d:.1f}%"]
 
-    rows = list(print_table(a.runs, columns, cells, a.n_boot))
+    rows = list(print_table(a.runs, columns, cells, a.n_boot, a.upto))
     for name in filter(None, a.diagnostic.split(",")):
         print(f"\n{name}, from onset.json (probe.py):")
         for path, est in rows:
