@@ -286,8 +286,12 @@ def main(argv):
         raise SystemExit(f"probe.py: {len(damaged)} checkpoint(s) could not be used: {'; '.join(damaged.values())}. "
                          f"The other probes are saved in {records_path}. Fix: a training run cannot rewrite a "
                          f"checkpoint, so retrain into a new out_dir for it, or leave it out with --checkpoints={intact}")
-    finish(run, run_path, [r for r in records if r["ckpt_step"] in wanted], seed_list,
-           dict(probe_settings=settings, diagnostics=relate.table(cards.values())))
+    # a run extended from a kept copy (tools/keep_run.py) may lack its earlier checkpoints' cards: their
+    # records and diagnostics (from the onset.json before this probe) stay in, as they were
+    old = json.loads((run_path / "onset.json").read_text()) if (run_path / "onset.json").exists() else {}
+    finish(run, run_path, [r for r in records if r["ckpt_step"] in wanted or r["ckpt_step"] not in cards], seed_list,
+           dict(probe_settings=settings,
+                diagnostics=relate.merge(relate.table(cards.values()), old.get("diagnostics"))))
 
 
 def fit_members(model_args, tokens, bf16, dev):

@@ -41,6 +41,20 @@ def table(cards):
     return dict(tokens=[c["tokens"] for c in cards], **{k: [r[k] for r in rows] for k in SUMMARY}) if cards else None
 
 
+def merge(new, old):
+    """A diagnostics table (as table() gives) with old's rows at the tokens new lacks: the checkpoints
+    whose cards a run no longer has (a run extended from a kept copy) keep what was measured on them."""
+    if not old:
+        return new
+    if not new:
+        return old
+    rows = {t: {k: old[k][i] for k in old if k != "tokens"} for i, t in enumerate(old["tokens"])}
+    rows.update({t: {k: new[k][i] for k in new if k != "tokens"} for i, t in enumerate(new["tokens"])})
+    keys = [k for k in new if k != "tokens"]
+    tokens = sorted(rows)
+    return dict(tokens=tokens, **{k: [rows[t].get(k) for t in tokens] for k in keys})
+
+
 def spearman(a, b):
     """Rank correlation of two equal-length sequences (average ranks for ties)."""
     def ranks(v):

@@ -205,3 +205,12 @@ def test_early_warning_beats_the_baseline_only_for_a_diagnostic_that_leads_the_o
     assert out["weight_norm"]["runs"] == 8 and out["weight_norm"]["error_factor"] < 1.1
     assert out["weight_norm"]["baseline_factor"] > 1.3 and out["mlp_rank"]["error_factor"] > out["mlp_rank"]["baseline_factor"]
     assert relate.early_warning(runs[:2]) == {}
+
+
+def test_merge_keeps_the_diagnostics_of_checkpoints_whose_cards_are_gone():
+    """A run extended from a kept copy has only its last cards: the earlier rows come from the old table."""
+    old = dict(tokens=[0, 100, 200], dormant=[0.0, 0.1, 0.2], mlp_rank=[5.0, 4.0, 3.0])
+    new = dict(tokens=[200, 300], dormant=[0.25, 0.3], mlp_rank=[3.5, 2.0])
+    assert relate.merge(new, old) == dict(tokens=[0, 100, 200, 300], dormant=[0.0, 0.1, 0.25, 0.3],
+                                          mlp_rank=[5.0, 4.0, 3.5, 2.0])  # where both have a row, the new one
+    assert relate.merge(new, None) == new and relate.merge(None, old) == old

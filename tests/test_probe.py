@@ -363,3 +363,20 @@ def test_micro_batches_accumulate_to_the_same_step(tiny_run, tmp_path):
         probe.main([f"--run_dir={parts}", *args])
     with pytest.raises(SystemExit, match="probe_micro_batch accumulates the sequential"):
         probe.main([f"--run_dir={parts}", *args, "--probe_micro_batch=3", "--batched=True"])
+
+
+def test_a_run_extended_from_a_kept_copy_keeps_its_earlier_checkpoints(paper_run, tmp_path):
+    """tools/keep_run.py kept only the last checkpoint of runs before it kept every card: probing such a
+    run again (as each part of a long study does) keeps the earlier checkpoints' records in the onset and
+    their diagnostics, from the onset.json before it."""
+    run = copy_run(paper_run, tmp_path / "run")
+    probe.main([f"--run_dir={run}", "--seeds=0", "--eval_batches=1", "--n_boot=20"])
+    before = json.loads((run / "onset.json").read_text())
+    for step in (0, 10, 100, 200):  # what a kept copy lacks: the checkpoints before its last part
+        for suffix in (".json", ".pt"):
+            (run / "ckpt" / f"step_{step:07d}{suffix}").unlink(missing_ok=True)
+    probe.main([f"--run_dir={run}", "--seeds=0", "--eval_batches=1", "--n_boot=20"])
+    after = json.loads((run / "onset.json").read_text())
+    assert after["tokens"] == before["tokens"] == [12800, 25600, 51200, 76800]
+    assert after["delta_pct"] == before["delta_pct"] and after["ref_tokens"] == 25600
+    assert after["diagnostics"] == before["diagnostics"]

@@ -49,6 +49,9 @@ def test_diagnostic_at_cycle_one_the_crossing_and_the_end(tmp_path):
     assert diagnostic_line(tmp_path, dict(crossed, censored=True), "mlp_rank") == "mlp_rank: cycle 1 3, last 5, range [3, 5]"
     assert diagnostic_line(tmp_path, dict(crossed, censored=True, last_tokens=300), "dormant") == \
         "dormant: cycle 1 0, last 0.4, range [0, 0.4]"  # a run cut at an earlier cycle (--upto) ends there
+    (tmp_path / "onset.json").write_text(json.dumps(dict(diagnostics=dict(tokens=[300, 400], dormant=[0.2, 0.3]))))
+    assert diagnostic_line(tmp_path, dict(crossed, censored=True), "dormant") == \
+        "dormant: cycle 3 (the first with it) 0.2, last 0.3, range [0.2, 0.3]"  # not called cycle 1's
     with pytest.raises(SystemExit, match="no diagnostic 'rank'"):
         diagnostic_line(tmp_path, crossed, "rank")
 

@@ -1,8 +1,10 @@
 """
 Copy what a long run needs to be reported and to go on into the repository: its config.json, probe
 records, onset.json and figure; its newest resumable state and last checkpoint (so that a later
-session, on any machine, extends it: copy the directory back to out/<study>/ and rerun the sweep with
-a larger max_tokens); and its training log thinned to every k-th step (log-thinned.jsonl: the losses
+part, on any machine, extends it: copy the directory back to out/<study>/ and rerun the sweep with
+a larger max_tokens); every checkpoint's card (ckpt/step_*.json, about 2 kB: its tokens and the
+diagnostics probe.py reads, so a run extended from here keeps its earlier checkpoints in its onset and
+its diagnostics, though their weights are not kept); and its training log thinned to every k-th step (log-thinned.jsonl: the losses
 and wall times can be re-derived, and a resumed run starts a log of its own from there).
 
     python tools/keep_run.py out/long-docs/cpu-3k-continual-s0 results/long-docs/runs --every=100
@@ -30,6 +32,8 @@ def keep(run, dest, every):
     for name in ("config.json", "probe.jsonl", "onset.json", "probe.png", "speed.json"):
         if (run / name).exists():
             shutil.copy2(run / name, out / name)
+    for card in sorted((run / "ckpt").glob("step_*.json")):  # every card; the weights of the last only
+        shutil.copy2(card, out / "ckpt" / card.name)
     for card, sub in ((states[-1], "state"), (last_ckpt, "ckpt")):
         if card.exists():
             shutil.copy2(card, out / sub / card.name)

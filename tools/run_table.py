@@ -86,7 +86,8 @@ def diagnostic_line(run_path, est, name):
         return f"{name}: no value after cycle 1"
     at = (lambda t0: [v for t, v in pts if t <= t0][-1])
     values = [v for _, v in pts]
-    text = f"{name}: cycle 1 {pts[0][1]:.3g}"
+    first = pts[0][0] / est["ref_tokens"]  # cycle 1, unless the run has no diagnostics there (probed before they existed)
+    text = f"{name}: cycle {'1' if first < 1.5 else f'{first:.0f} (the first with it)'} {pts[0][1]:.3g}"
     if established(est):
         text += f", before the crossing ({est['onset_tokens'] / est['ref_tokens']:.1f}) {at(est['onset_tokens']):.3g}"
     return text + f", last {pts[-1][1]:.3g}, range [{min(values):.3g}, {max(values):.3g}]"
