@@ -4,8 +4,9 @@ records, onset.json and figure; its newest resumable state and last checkpoint (
 part, on any machine, extends it: copy the directory back to out/<study>/ and rerun the sweep with
 a larger max_tokens); every checkpoint's card (ckpt/step_*.json, about 2 kB: its tokens and the
 diagnostics probe.py reads, so a run extended from here keeps its earlier checkpoints in its onset and
-its diagnostics, though their weights are not kept); and its training log thinned to every k-th step (log-thinned.jsonl: the losses
-and wall times can be re-derived, and a resumed run starts a log of its own from there).
+its diagnostics, though their weights are not kept); and its training log thinned to every k-th step
+(log-thinned.jsonl: the losses and wall times can be re-derived, and a resumed run starts a log of
+its own from there).
 
     python tools/keep_run.py out/long-docs/cpu-3k-continual-s0 results/long-docs/runs --every=100
 """
@@ -34,9 +35,9 @@ def keep(run, dest, every):
             shutil.copy2(run / name, out / name)
     for card in sorted((run / "ckpt").glob("step_*.json")):  # every card; the weights of the last only
         shutil.copy2(card, out / "ckpt" / card.name)
+    shutil.copy2(states[-1], out / "state" / states[-1].name)
     for card, sub in ((states[-1], "state"), (last_ckpt, "ckpt")):
         if card.exists():
-            shutil.copy2(card, out / sub / card.name)
             shutil.copy2(card.with_suffix(".pt"), out / sub / card.with_suffix(".pt").name)
     lines = (run / "log.jsonl").read_text().splitlines()
     thinned = [ln for ln in lines if ln.endswith("}") and json.loads(ln)["step"] % every == 0]
